@@ -1,0 +1,18 @@
+// The braid command line as a library: programs/braid/main.cc only calls
+// Main(). Each module's commands live in their own file here and register
+// themselves on the root CLI11 app; running a command sets the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace braid::cli {
+
+// Runs the command line; returns the process exit code.
+int Main(int argc, char** argv);
+
+// Registration hooks, one per command family. `exit_code` outlives the app;
+// a command's callback stores its result there.
+void AddAvroCommands(CLI::App* root, int* exit_code);
+void AddServerCommands(CLI::App* root, int* exit_code);
+
+}  // namespace braid::cli

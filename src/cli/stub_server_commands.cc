@@ -1,0 +1,4 @@
+#include "cli/cli.h"
+namespace braid::cli {
+void AddServerCommands(CLI::App*, int*) {}
+}  // namespace braid::cli

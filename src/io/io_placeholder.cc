@@ -1,0 +1,1 @@
+// Placeholder until the io implementations land.
