@@ -22,6 +22,9 @@ int Main(int argc, char** argv) {
   int exit_code = 0;
   AddAvroCommands(&app, &exit_code);
   AddServerCommands(&app, &exit_code);
+  AddGroupsCommands(&app, &exit_code);
+  AddSchemasCommands(&app, &exit_code);
+  AddArchiveCommands(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,7 +12,10 @@ int Main(int argc, char** argv);
 
 // Registration hooks, one per command family. `exit_code` outlives the app;
 // a command's callback stores its result there.
-void AddAvroCommands(CLI::App* root, int* exit_code);
-void AddServerCommands(CLI::App* root, int* exit_code);
+void AddAvroCommands(CLI::App* root, int* exit_code);     // avro_commands.cc
+void AddServerCommands(CLI::App* root, int* exit_code);   // server_commands.cc: broker, up
+void AddGroupsCommands(CLI::App* root, int* exit_code);   // groups_commands.cc
+void AddSchemasCommands(CLI::App* root, int* exit_code);  // schemas_commands.cc, registry
+void AddArchiveCommands(CLI::App* root, int* exit_code);  // archive_commands.cc
 
 }  // namespace braid::cli

@@ -1,4 +1,0 @@
-#include "cli/cli.h"
-namespace braid::cli {
-void AddServerCommands(CLI::App*, int*) {}
-}  // namespace braid::cli
