@@ -31,7 +31,7 @@ class CheckFailStream {
 };
 
 struct Voidify {
-  void operator&(CheckFailStream&) {}
+  void operator&(const CheckFailStream&) {}
 };
 
 }  // namespace braid::internal
