@@ -21,6 +21,20 @@ if(BRAID_BUILD_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# The shared reference test vectors live beside the repository
+# (../shared/testdata); never copied into it. BRAID_TESTDATA overrides.
+if(DEFINED ENV{BRAID_TESTDATA})
+  set(BRAID_TESTDATA_DIR $ENV{BRAID_TESTDATA})
+else()
+  get_filename_component(BRAID_TESTDATA_DIR ${PROJECT_SOURCE_DIR}/../shared/testdata ABSOLUTE)
+  if(NOT EXISTS ${BRAID_TESTDATA_DIR} AND EXISTS /work/shared/testdata)
+    set(BRAID_TESTDATA_DIR /work/shared/testdata)
+  endif()
+endif()
+if(NOT EXISTS ${BRAID_TESTDATA_DIR})
+  message(WARNING "reference test data not found at ${BRAID_TESTDATA_DIR}; set BRAID_TESTDATA")
+endif()
+
 function(braid_library)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
   add_library(braid_${A_NAME} STATIC ${A_SRCS})
@@ -39,7 +53,7 @@ function(braid_test)
   endif()
   add_test(NAME ${A_NAME} COMMAND ${A_NAME})
   set_tests_properties(${A_NAME} PROPERTIES LABELS "${A_LABELS}"
-    ENVIRONMENT "BRAID_TESTDATA=${PROJECT_SOURCE_DIR}/../shared/testdata;BRAID_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "BRAID_TESTDATA=${BRAID_TESTDATA_DIR};BRAID_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
 
 # braid_fuzzer(NAME n SRCS ... DEPS ...): libFuzzer target, only with clang and BRAID_BUILD_FUZZ.
