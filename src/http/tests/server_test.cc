@@ -1,0 +1,100 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace braid::http {
+namespace {
+
+// Sends `raw` to 127.0.0.1:port and reads until the peer closes.
+std::string RoundTrip(int port, const std::string& raw) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "";
+  }
+  (void)!::write(fd, raw.data(), raw.size());
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST(ServerTest, RoutesByLongestPrefixAndMethod) {
+  Server s(ServerOptions{"127.0.0.1:0", 1, 1024, 5000});
+  s.Route("GET", "/health",
+          [](const Request&) { return Response::Json(200, R"({"status":"ok"})"); });
+  s.Route("*", "/subjects", [](const Request& r) {
+    return Response::Text(200, r.method + " " + r.path + " q=" +
+                                   (r.query.count("a") ? r.query.at("a") : "") + " b=" + r.body);
+  });
+  s.Route("GET", "/subjects/special",
+          [](const Request&) { return Response::Text(201, "special"); });
+  ASSERT_TRUE(s.Start().ok());
+  ASSERT_GT(s.port(), 0);
+
+  std::string r =
+      RoundTrip(s.port(), "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"({"status":"ok"})"), std::string::npos) << r;
+
+  // Two pipelined keep-alive requests; the second closes.
+  r = RoundTrip(s.port(),
+                "POST /subjects/a%20b?a=1%2F2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+                "GET /subjects/special HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("POST /subjects/a b q=1/2 b=xyz"), std::string::npos) << r;
+  EXPECT_NE(r.find("201 Created"), std::string::npos) << r;
+
+  r = RoundTrip(s.port(), "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("404"), std::string::npos) << r;
+  r = RoundTrip(s.port(), "DELETE /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  r = RoundTrip(s.port(),
+                "POST /subjects HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+  EXPECT_NE(r.find("413"), std::string::npos) << r;
+  r = RoundTrip(s.port(), "garbage\r\n\r\n");
+  EXPECT_EQ(r.find("200"), std::string::npos);
+  s.Stop();
+  s.Stop();
+}
+
+TEST(ServerTest, StopClosesIdleConnections) {
+  Server s(ServerOptions{"127.0.0.1:0", 2, 1024, 60000});
+  s.Route("GET", "/", [](const Request&) { return Response::Text(200, "root"); });
+  ASSERT_TRUE(s.Start().ok());
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(s.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  s.Stop();  // must not hang on the idle keep-alive connection
+  ::close(fd);
+}
+
+TEST(ServerTest, ParseHostPort) {
+  auto r = ParseHostPort("127.0.0.1:9092");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first, "127.0.0.1");
+  EXPECT_EQ(r->second, 9092);
+  EXPECT_FALSE(ParseHostPort("nope").ok());
+  EXPECT_FALSE(ParseHostPort("h:99999").ok());
+  EXPECT_EQ(ParseHostPort("[::1]:80")->first, "::1");
+}
+
+}  // namespace
+}  // namespace braid::http

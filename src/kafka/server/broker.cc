@@ -1,0 +1,341 @@
+#include "kafka/server/broker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "base/logging.h"
+#include "io/file_system.h"
+#include "kafka/protocol/compression.h"
+#include "kafka/protocol/header.h"
+
+namespace braid::kafka {
+
+Broker::Broker(BrokerOptions options, log::Log* log, http::Registry* metrics)
+    : options_(std::move(options)),
+      log_(log),
+      metrics_(metrics),
+      clock_(options_.clock != nullptr ? options_.clock : SystemClock()) {
+  RegisterBuiltinApis();
+  RegisterMetrics();
+}
+
+Broker::~Broker() { Stop(); }
+
+void Broker::RegisterApi(ApiKey key, ApiHandler handler) {
+  apis_[static_cast<int16_t>(key)] = std::move(handler);
+}
+
+void Broker::RegisterBuiltinApis() {
+  RegisterApi(ApiKey::kApiVersions,
+              [this](const RequestContext& ctx, Reader* body, RespondFn respond) {
+                HandleApiVersions(ctx, body, respond);
+              });
+  RegisterApi(ApiKey::kProduce, [this](const RequestContext& ctx, Reader* body, RespondFn respond) {
+    HandleProduce(ctx, body, respond);
+  });
+  RegisterApi(ApiKey::kMetadata, TypedApiHandler<MetadataRequest, MetadataResponse>(
+                                     [this](const RequestContext& ctx, MetadataRequest& req,
+                                            auto reply) { HandleMetadata(ctx, req, reply); }));
+  RegisterApi(ApiKey::kFetch, TypedApiHandler<FetchRequest, FetchResponse>(
+                                  [this](const RequestContext& ctx, FetchRequest& req, auto reply) {
+                                    HandleFetch(ctx, req, std::move(reply));
+                                  }));
+  RegisterApi(ApiKey::kListOffsets,
+              TypedApiHandler<ListOffsetsRequest, ListOffsetsResponse>(
+                  [this](const RequestContext& ctx, ListOffsetsRequest& req, auto reply) {
+                    HandleListOffsets(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kCreateTopics,
+              TypedApiHandler<CreateTopicsRequest, CreateTopicsResponse>(
+                  [this](const RequestContext& ctx, CreateTopicsRequest& req, auto reply) {
+                    HandleCreateTopics(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kDeleteTopics,
+              TypedApiHandler<DeleteTopicsRequest, DeleteTopicsResponse>(
+                  [this](const RequestContext& ctx, DeleteTopicsRequest& req, auto reply) {
+                    HandleDeleteTopics(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kCreatePartitions,
+              TypedApiHandler<CreatePartitionsRequest, CreatePartitionsResponse>(
+                  [this](const RequestContext& ctx, CreatePartitionsRequest& req, auto reply) {
+                    HandleCreatePartitions(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kDescribeConfigs,
+              TypedApiHandler<DescribeConfigsRequest, DescribeConfigsResponse>(
+                  [this](const RequestContext& ctx, DescribeConfigsRequest& req, auto reply) {
+                    HandleDescribeConfigs(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kAlterConfigs,
+              TypedApiHandler<AlterConfigsRequest, AlterConfigsResponse>(
+                  [this](const RequestContext& ctx, AlterConfigsRequest& req, auto reply) {
+                    HandleAlterConfigs(ctx, req, reply);
+                  }));
+  RegisterApi(ApiKey::kIncrementalAlterConfigs,
+              TypedApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(
+                  [this](const RequestContext& ctx, IncrementalAlterConfigsRequest& req,
+                         auto reply) { HandleIncrementalAlterConfigs(ctx, req, reply); }));
+  RegisterApi(ApiKey::kDeleteRecords,
+              TypedApiHandler<DeleteRecordsRequest, DeleteRecordsResponse>(
+                  [this](const RequestContext& ctx, DeleteRecordsRequest& req, auto reply) {
+                    HandleDeleteRecords(ctx, req, reply);
+                  }));
+}
+
+void Broker::RegisterMetrics() {
+  if (metrics_ == nullptr) return;
+  for (const auto& api : SupportedApis()) {
+    auto key = static_cast<int16_t>(api.key);
+    if (key >= 0 && static_cast<size_t>(key) < requests_by_api_.size()) {
+      requests_by_api_[static_cast<size_t>(key)] =
+          metrics_->GetCounter("braid_kafka_requests_total", "Kafka requests received by API.",
+                               {{"api", std::string(api.name)}});
+    }
+  }
+  requests_unknown_ = metrics_->GetCounter("braid_kafka_requests_total",
+                                           "Kafka requests received by API.", {{"api", "unknown"}});
+  bytes_in_ = metrics_->GetCounter("braid_kafka_request_bytes_total",
+                                   "Bytes of Kafka request frames received.");
+  bytes_out_ = metrics_->GetCounter("braid_kafka_response_bytes_total",
+                                    "Bytes of Kafka response frames sent.");
+  produce_latency_ = metrics_->GetHistogram(
+      "braid_kafka_produce_latency_seconds",
+      "Time from receiving a Produce request to its response.", http::LatencyBuckets());
+  fetch_latency_ = metrics_->GetHistogram(
+      "braid_kafka_fetch_latency_seconds",
+      "Time from receiving a Fetch request to its response (includes long-poll wait).",
+      http::LatencyBuckets());
+  connections_ = metrics_->GetGauge("braid_kafka_connections", "Open Kafka client connections.");
+  connections_total_ =
+      metrics_->GetCounter("braid_kafka_connections_total", "Kafka client connections accepted.");
+  log::Log* log = log_;
+  metrics_->AddCollector([log](http::SampleWriter* w) {
+    w->Counter("braid_log_fsync_total", "fsync/fdatasync calls issued by the log.", {},
+               static_cast<double>(log->fsync_count()));
+    for (const auto& p : log->AllPartitionStats()) {
+      http::Labels labels{{"topic", p.topic}, {"partition", std::to_string(p.partition.value())}};
+      w->Gauge("braid_log_start_offset", "First readable offset of a partition.", labels,
+               static_cast<double>(p.log_start_offset.value()));
+      w->Gauge("braid_log_end_offset", "Offset the next record of a partition gets.", labels,
+               static_cast<double>(p.log_end_offset.value()));
+      w->Gauge("braid_log_size_bytes", "Bytes of a partition's segments.", labels,
+               static_cast<double>(p.size_bytes));
+    }
+  });
+}
+
+Status Broker::Start() {
+  ServerOptions so;
+  so.listen = options_.listen;
+  so.threads = options_.io_threads;
+  so.max_frame_bytes = options_.max_frame_bytes;
+  server_ = std::make_unique<Server>(so, this);
+  RETURN_IF_ERROR(server_->Start());
+  ASSIGN_OR_RETURN(auto listen, SplitHostPort(options_.listen));
+  if (!options_.advertise.empty()) {
+    ASSIGN_OR_RETURN(auto adv, SplitHostPort(options_.advertise));
+    advertised_host_ = adv.first;
+    advertised_port_ = adv.second == 0 ? server_->port() : adv.second;
+  } else {
+    advertised_host_ = listen.first;
+    if (advertised_host_ == "0.0.0.0" || advertised_host_ == "::") advertised_host_ = "127.0.0.1";
+    advertised_port_ = server_->port();
+  }
+  return Status::OK();
+}
+
+void Broker::Stop() {
+  if (stopped_.exchange(true)) return;
+  if (server_) server_->Stop();
+  // Release parked fetches (and the connection callbacks they hold).
+  std::set<std::shared_ptr<FetchOp>> ops;
+  {
+    std::lock_guard<std::mutex> lock(fetch_mu_);
+    ops.swap(parked_fetches_);
+  }
+  for (const auto& op : ops) FinishFetch(op, FetchResponse{});
+}
+
+int Broker::port() const { return server_ ? server_->port() : 0; }
+
+std::string Broker::advertised_address() const {
+  return advertised_host_ + ":" + std::to_string(advertised_port_);
+}
+
+ApiVersionsResponse Broker::SupportedVersions() const {
+  ApiVersionsResponse resp = ApiVersionsResponse::Supported();
+  std::vector<ApiVersionsResponse::ApiVersion> keys;
+  for (const auto& k : resp.api_keys) {
+    if (apis_.count(k.api_key) != 0) keys.push_back(k);
+  }
+  resp.api_keys = std::move(keys);
+  return resp;
+}
+
+void Broker::OnConnectionOpened(const ConnectionInfo& conn) {
+  LOG_DEBUG("kafka: connection {} from {}", conn.id, conn.peer);
+  if (connections_ != nullptr) {
+    connections_->Add(1);
+    connections_total_->Inc();
+  }
+}
+
+void Broker::OnConnectionClosed(const ConnectionInfo& conn) {
+  LOG_DEBUG("kafka: connection {} from {} closed", conn.id, conn.peer);
+  if (connections_ != nullptr) connections_->Add(-1);
+  // Fetches parked for this connection can never be delivered: drop them now
+  // instead of at their deadline.
+  std::vector<std::shared_ptr<FetchOp>> orphans;
+  {
+    std::lock_guard<std::mutex> lock(fetch_mu_);
+    for (auto it = parked_fetches_.begin(); it != parked_fetches_.end();) {
+      if (FetchConnectionId(**it) == conn.id) {
+        orphans.push_back(*it);
+        it = parked_fetches_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& op : orphans) FinishFetch(op, FetchResponse{});
+}
+
+void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std::string> frame,
+                           RespondFn respond) {
+  RequestContext ctx;
+  ctx.conn = conn;
+  ctx.received_us = clock_->MonotonicMicros();
+  if (bytes_in_ != nullptr) bytes_in_->Inc(frame->size() + 4);
+  Reader r(*frame, 4);
+  Status s = DecodeRequestHeader(&r, &ctx.header);
+  if (!s.ok()) {
+    LOG_WARN("kafka: closing connection {} ({}): bad request header: {}", conn.id, conn.peer,
+             s.ToString());
+    respond(HandlerResult::Close());
+    return;
+  }
+  const int16_t key = ctx.header.api_key;
+  auto it = apis_.find(key);
+  if (metrics_ != nullptr) {
+    http::Counter* c =
+        (it != apis_.end() && key >= 0 && static_cast<size_t>(key) < requests_by_api_.size() &&
+         requests_by_api_[static_cast<size_t>(key)] != nullptr)
+            ? requests_by_api_[static_cast<size_t>(key)]
+            : requests_unknown_;
+    c->Inc();
+  }
+  if (it == apis_.end()) {
+    LOG_WARN("kafka: closing connection {} ({}): unsupported API key {} ({})", conn.id, conn.peer,
+             key, ApiKeyName(key));
+    respond(HandlerResult::Close());
+    return;
+  }
+  // ApiVersions answers unsupported versions itself (KIP-511); every other
+  // API at a version braid does not advertise closes the connection.
+  if (key != static_cast<int16_t>(ApiKey::kApiVersions) &&
+      !IsSupportedVersion(key, ctx.header.api_version)) {
+    LOG_WARN("kafka: closing connection {} ({}): unsupported {} version {}", conn.id, conn.peer,
+             ApiKeyName(key), ctx.header.api_version);
+    respond(HandlerResult::Close());
+    return;
+  }
+  // Wrap the responder for byte and latency metrics.
+  RespondFn wrapped = std::move(respond);
+  if (metrics_ != nullptr) {
+    http::Histogram* h = key == static_cast<int16_t>(ApiKey::kProduce) ? produce_latency_
+                         : key == static_cast<int16_t>(ApiKey::kFetch) ? fetch_latency_
+                                                                       : nullptr;
+    wrapped = [inner = std::move(wrapped), h, out = bytes_out_, clock = clock_,
+               start = ctx.received_us](HandlerResult res) {
+      out->Inc(res.frame.size());
+      if (h != nullptr) {
+        h->Observe(static_cast<double>(clock->MonotonicMicros() - start) / 1e6);
+      }
+      inner(std::move(res));
+    };
+  }
+  it->second(ctx, &r, std::move(wrapped));
+}
+
+void Broker::HandleApiVersions(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
+  const int16_t version = ctx.header.api_version;
+  if (!IsSupportedVersion(static_cast<int16_t>(ApiKey::kApiVersions), version)) {
+    // Too new: Kafka does not parse the body and answers in v0 format with
+    // UNSUPPORTED_VERSION and its ApiVersions range, so the client retries.
+    ApiVersionsResponse resp = ApiVersionsResponse::UnsupportedVersion();
+    RequestContext v0 = ctx;
+    v0.header.api_version = 0;
+    SendResponse(v0, resp, respond);
+    return;
+  }
+  ApiVersionsRequest req;
+  Status s = req.Decode(body, version);
+  if (!s.ok()) {
+    // Kafka answers INVALID_REQUEST here; librdkafka then retries with v0.
+    ApiVersionsResponse resp = SupportedVersions();
+    resp.error_code = ErrorCode::kInvalidRequest;
+    RequestContext v0 = ctx;
+    v0.header.api_version = 0;
+    SendResponse(v0, resp, respond);
+    return;
+  }
+  SendResponse(ctx, SupportedVersions(), respond);
+}
+
+ErrorCode Broker::EnsureTopic(const std::string& topic, bool auto_create) {
+  if (log_->HasTopic(topic)) return ErrorCode::kNone;
+  if (!log::Log::ValidateTopicName(topic).ok()) return ErrorCode::kInvalidTopicException;
+  if (!auto_create || !options_.auto_create_topics) return ErrorCode::kUnknownTopicOrPartition;
+  Status s = log_->CreateTopic(topic, -1);
+  if (s.ok()) {
+    LOG_INFO("kafka: auto-created topic '{}'", topic);
+    return ErrorCode::kNone;
+  }
+  if (s.code() == StatusCode::kAlreadyExists) return ErrorCode::kNone;  // lost a race
+  LOG_WARN("kafka: auto-creating topic '{}' failed: {}", topic, s.ToString());
+  return ErrorCode::kUnknownTopicOrPartition;
+}
+
+Result<std::string> LoadOrCreateClusterId(const std::string& dir) {
+  io::FileSystem* fs = io::DefaultFileSystem();
+  RETURN_IF_ERROR(fs->CreateDirs(dir));
+  const std::string path = io::JoinPath(dir, "cluster_id");
+  if (fs->FileExists(path)) {
+    ASSIGN_OR_RETURN(std::string id, io::ReadFileToString(fs, path, 1024));
+    while (!id.empty() && (id.back() == '\n' || id.back() == '\r' || id.back() == ' ')) {
+      id.pop_back();
+    }
+    if (!id.empty()) return id;
+  }
+  std::random_device rd;
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint8_t bytes[16];
+  for (auto& b : bytes) b = static_cast<uint8_t>(rd());
+  std::string id;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      id.push_back(kAlphabet[(acc >> (bits - 6)) & 63]);
+      bits -= 6;
+    }
+  }
+  if (bits > 0) id.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  RETURN_IF_ERROR(io::WriteFileAtomically(fs, path, id + "\n"));
+  return id;
+}
+
+log::Decompressor KafkaDecompressor() {
+  return [](int codec, std::string_view compressed) -> Result<std::string> {
+    std::string out;
+    RETURN_IF_ERROR(
+        Decompress(static_cast<Compression>(codec), compressed, kDefaultMaxDecompressedSize, &out));
+    return out;
+  };
+}
+
+}  // namespace braid::kafka

@@ -1,0 +1,173 @@
+// Broker: braid's Kafka broker. A single node (node id 0 by default) that
+// leads every partition of a braid::log::Log, speaking the Kafka protocol
+// through kafka/server/server.h.
+//
+// Implemented APIs (each advertised with the range of the protocol table):
+// ApiVersions, Metadata, Produce, Fetch, ListOffsets, CreateTopics,
+// DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
+// IncrementalAlterConfigs, DeleteRecords. More APIs (consumer groups,
+// InitProducerId) plug in with RegisterApi() before Start().
+//
+// Durability: a Produce is answered after Log/Partition::Append returned,
+// i.e. the batch is in the OS page cache and visible to fetchers; it is
+// fsynced per the topic's flush.* configs or on every append with
+// LogOptions::fsync_every_append (see docs/operations.md).
+//
+// Thread safety: Start/Stop/RegisterApi from one thread; the rest is driven
+// by the io threads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "base/strong_type.h"
+#include "http/metrics.h"
+#include "kafka/protocol/messages.h"
+#include "kafka/server/api_handler.h"
+#include "kafka/server/server.h"
+#include "log/log.h"
+
+namespace braid::kafka {
+
+struct BrokerOptions {
+  // Address to bind, "HOST:PORT" (port 0: any free port).
+  // Default: "127.0.0.1:9092".
+  std::string listen = "127.0.0.1:9092";
+  // Address clients are told to connect to (Metadata), "HOST:PORT". Empty:
+  // the listen host (127.0.0.1 if it is 0.0.0.0 or ::) and the bound port.
+  // Default: "".
+  std::string advertise;
+  // This broker's node id. Default: 0.
+  NodeId node_id{0};
+  // Cluster id reported in Metadata v2+. Default: "" (use
+  // LoadOrCreateClusterId to get a stable one per data directory).
+  std::string cluster_id;
+  // auto.create.topics.enable: Metadata and Produce create unknown topics
+  // (with the log's num.partitions). Default: true.
+  bool auto_create_topics = true;
+  // Io threads. Default: 2.
+  int io_threads = 2;
+  // socket.request.max.bytes. Default: 104857600.
+  int32_t max_frame_bytes = 100 * 1024 * 1024;
+  // Upper bound on a Fetch's MaxWaitMs (longer waits are shortened).
+  // Default: 60000.
+  int32_t max_fetch_wait_ms = 60000;
+  // Time source for latencies. Default: SystemClock().
+  Clock* clock = nullptr;
+};
+
+class Broker final : public RequestHandler {
+ public:
+  // `log` must outlive the broker. `metrics` may be null (no metrics).
+  Broker(BrokerOptions options, log::Log* log, http::Registry* metrics);
+  ~Broker() override;  // Stop()s.
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Installs (or replaces) the handler of `key`; before Start(). The key
+  // must be in the protocol table (FindApi(key) != nullptr).
+  void RegisterApi(ApiKey key, ApiHandler handler);
+
+  // Binds and starts serving.
+  Status Start();
+  // Stops serving: closes connections, answers nothing more, cancels parked
+  // fetches. Idempotent. Does not close the log.
+  void Stop();
+
+  int port() const;
+  // "host:port" as advertised in Metadata (after Start()).
+  std::string advertised_address() const;
+  // The ApiVersions advertisement (registered APIs only).
+  ApiVersionsResponse SupportedVersions() const;
+
+  // RequestHandler.
+  void HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std::string> frame,
+                     RespondFn respond) override;
+  void OnConnectionOpened(const ConnectionInfo& conn) override;
+  void OnConnectionClosed(const ConnectionInfo& conn) override;
+
+ private:
+  struct FetchOp;
+  using ProduceReply = std::function<void(const ProduceResponse&)>;
+
+  void RegisterBuiltinApis();
+  void RegisterMetrics();
+
+  // Handlers (handlers/*.cc).
+  void HandleApiVersions(const RequestContext& ctx, Reader* body, const RespondFn& respond);
+  void HandleMetadata(const RequestContext& ctx, MetadataRequest& req,
+                      const std::function<void(const MetadataResponse&)>& reply);
+  void HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond);
+  void HandleFetch(const RequestContext& ctx, FetchRequest& req,
+                   std::function<void(const FetchResponse&)> reply);
+  void HandleListOffsets(const RequestContext& ctx, ListOffsetsRequest& req,
+                         const std::function<void(const ListOffsetsResponse&)>& reply);
+  void HandleCreateTopics(const RequestContext& ctx, CreateTopicsRequest& req,
+                          const std::function<void(const CreateTopicsResponse&)>& reply);
+  void HandleDeleteTopics(const RequestContext& ctx, DeleteTopicsRequest& req,
+                          const std::function<void(const DeleteTopicsResponse&)>& reply);
+  void HandleCreatePartitions(const RequestContext& ctx, CreatePartitionsRequest& req,
+                              const std::function<void(const CreatePartitionsResponse&)>& reply);
+  void HandleDescribeConfigs(const RequestContext& ctx, DescribeConfigsRequest& req,
+                             const std::function<void(const DescribeConfigsResponse&)>& reply);
+  void HandleAlterConfigs(const RequestContext& ctx, AlterConfigsRequest& req,
+                          const std::function<void(const AlterConfigsResponse&)>& reply);
+  void HandleIncrementalAlterConfigs(
+      const RequestContext& ctx, IncrementalAlterConfigsRequest& req,
+      const std::function<void(const IncrementalAlterConfigsResponse&)>& reply);
+  void HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest& req,
+                           const std::function<void(const DeleteRecordsResponse&)>& reply);
+
+  // Fetch internals (handlers/fetch.cc).
+  void EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final);
+  void FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp);
+  static uint64_t FetchConnectionId(const FetchOp& op);
+
+  // Returns the partition, creating the topic first if `auto_create` and
+  // allowed. Errors are Kafka error codes.
+  ErrorCode EnsureTopic(const std::string& topic, bool auto_create);
+  std::vector<std::pair<std::string, std::string>> BrokerConfigs() const;
+
+  BrokerOptions options_;
+  log::Log* const log_;
+  http::Registry* const metrics_;
+  Clock* clock_;
+  std::unique_ptr<Server> server_;
+  std::map<int16_t, ApiHandler> apis_;
+  std::string advertised_host_;
+  int advertised_port_ = 0;
+  std::atomic<bool> stopped_{false};
+
+  std::mutex fetch_mu_;
+  std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_
+
+  // Metrics (null when metrics_ is null).
+  std::array<http::Counter*, 64> requests_by_api_{};
+  http::Counter* requests_unknown_ = nullptr;
+  http::Counter* bytes_in_ = nullptr;
+  http::Counter* bytes_out_ = nullptr;
+  http::Histogram* produce_latency_ = nullptr;
+  http::Histogram* fetch_latency_ = nullptr;
+  http::Gauge* connections_ = nullptr;
+  http::Counter* connections_total_ = nullptr;
+};
+
+// Reads "<dir>/cluster_id" or creates it with a fresh random id (22
+// characters, base64url of 16 random bytes, like Kafka's). Creates `dir`.
+Result<std::string> LoadOrCreateClusterId(const std::string& dir);
+
+// A log::Decompressor backed by the Kafka codecs (for timestamp lookups
+// inside compressed batches).
+log::Decompressor KafkaDecompressor();
+
+}  // namespace braid::kafka

@@ -1,0 +1,172 @@
+// Fetch (key 1), v4-v11: whole batches starting with the one that contains
+// the fetch offset, KIP-74 size limits, long poll woken by log appends.
+#include <algorithm>
+#include <limits>
+
+#include "base/logging.h"
+#include "kafka/server/broker.h"
+
+namespace braid::kafka {
+
+struct Broker::FetchOp {
+  RequestContext ctx;
+  FetchRequest req;
+  std::function<void(const FetchResponse&)> reply;
+  int64_t deadline_us = 0;
+
+  std::mutex mu;
+  bool done = false;                   // guarded by mu
+  bool parked = false;                 // guarded by mu
+  std::function<void()> cancel_timer;  // guarded by mu
+  std::vector<std::pair<std::shared_ptr<log::Partition>, log::Partition::WaiterId>>
+      waiters;  // guarded by mu
+
+  // Cancels waiters and the timer. Requires mu.
+  void ReleaseLocked() {
+    for (auto& [p, id] : waiters) p->CancelWaiter(id);
+    waiters.clear();
+    if (cancel_timer) {
+      cancel_timer();
+      cancel_timer = nullptr;
+    }
+  }
+};
+
+namespace {
+
+struct FetchBuild {
+  FetchResponse resp;
+  int64_t bytes = 0;
+  bool any_error = false;
+  // Partitions to wait on, with the offset whose arrival should wake us.
+  std::vector<std::pair<std::shared_ptr<log::Partition>, Offset>> wait_on;
+};
+
+FetchBuild BuildFetch(log::Log* log, const FetchRequest& req) {
+  FetchBuild b;
+  const int64_t max_total = req.max_bytes > 0 ? req.max_bytes : std::numeric_limits<int32_t>::max();
+  b.resp.responses.reserve(req.topics.size());
+  for (const auto& topic : req.topics) {
+    FetchResponse::Topic& rt = b.resp.responses.emplace_back();
+    rt.name = topic.name;
+    rt.partitions.reserve(topic.partitions.size());
+    for (const auto& part : topic.partitions) {
+      FetchResponse::Partition& rp = rt.partitions.emplace_back();
+      rp.partition_index = part.partition_index;
+      rp.records = std::string();
+      auto partition = log->GetPartition(topic.name, part.partition_index);
+      if (!partition.ok()) {
+        rp.error_code = ErrorCode::kUnknownTopicOrPartition;
+        b.any_error = true;
+        continue;
+      }
+      const int64_t remaining = max_total - b.bytes;
+      int64_t limit = part.partition_max_bytes > 0 ? part.partition_max_bytes : 1;
+      limit = std::max<int64_t>(1, std::min(limit, remaining));
+      auto read = (*partition)->Read(part.fetch_offset, static_cast<uint64_t>(limit));
+      if (!read.ok()) {
+        const Status& s = read.status();
+        rp.error_code = s.code() == StatusCode::kOutOfRange ? ErrorCode::kOffsetOutOfRange
+                        : s.code() == StatusCode::kNotFound ? ErrorCode::kUnknownTopicOrPartition
+                                                            : ErrorCode::kKafkaStorageError;
+        if (rp.error_code == ErrorCode::kKafkaStorageError) {
+          LOG_WARN("kafka: fetch {}-{} at {}: {}", topic.name, part.partition_index.value(),
+                   part.fetch_offset.value(), s.ToString());
+        }
+        b.any_error = true;
+        continue;
+      }
+      rp.high_watermark = read->high_watermark;
+      rp.last_stable_offset = read->high_watermark;
+      rp.log_start_offset = read->log_start_offset;
+      const auto& slice = read->slice;
+      // KIP-74: only the first non-empty partition may exceed the budget.
+      if (!slice.empty() && (b.bytes == 0 || static_cast<int64_t>(slice.size) <= remaining)) {
+        Status s = slice.AppendTo(&*rp.records);
+        if (!s.ok()) {
+          rp.records = std::string();
+          rp.error_code = ErrorCode::kKafkaStorageError;
+          LOG_WARN("kafka: fetch {}-{} read failed: {}", topic.name, part.partition_index.value(),
+                   s.ToString());
+          b.any_error = true;
+          continue;
+        }
+        b.bytes += static_cast<int64_t>(slice.size);
+      }
+      // Wake when anything beyond what we have (or the fetch offset) arrives.
+      b.wait_on.emplace_back(*partition, std::max(part.fetch_offset, read->high_watermark));
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+void Broker::HandleFetch(const RequestContext& ctx, FetchRequest& req,
+                         std::function<void(const FetchResponse&)> reply) {
+  auto op = std::make_shared<FetchOp>();
+  op->ctx = ctx;
+  op->reply = std::move(reply);
+  const int64_t wait_ms =
+      std::clamp<int64_t>(req.max_wait_ms, 0, std::max(0, options_.max_fetch_wait_ms));
+  op->deadline_us = ctx.received_us + wait_ms * 1000;
+  op->req = std::move(req);
+  EvaluateFetch(op, /*final=*/false);
+}
+
+void Broker::EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final) {
+  std::unique_lock<std::mutex> lock(op->mu);
+  if (op->done) return;
+  FetchBuild b = BuildFetch(log_, op->req);
+  const int64_t now_us = clock_->MonotonicMicros();
+  const bool ready = final || b.any_error || b.bytes >= op->req.min_bytes ||
+                     now_us >= op->deadline_us || b.wait_on.empty() || stopped_.load();
+  if (ready) {
+    op->done = true;
+    op->ReleaseLocked();
+    const bool was_parked = op->parked;
+    lock.unlock();
+    if (was_parked) {
+      std::lock_guard<std::mutex> g(fetch_mu_);
+      parked_fetches_.erase(op);
+    }
+    op->reply(b.resp);
+    return;
+  }
+  // Park: wake on an append to any of the partitions, or at the deadline.
+  for (auto& [p, id] : op->waiters) p->CancelWaiter(id);
+  op->waiters.clear();
+  Executor* executor = server_->executor();
+  if (!op->parked) {
+    op->parked = true;
+    {
+      std::lock_guard<std::mutex> g(fetch_mu_);
+      parked_fetches_.insert(op);
+    }
+    const int64_t delay_ms = (op->deadline_us - now_us + 999) / 1000;
+    op->cancel_timer =
+        executor->RunAfter(delay_ms, [this, op] { EvaluateFetch(op, /*final=*/true); });
+  }
+  for (auto& [p, offset] : b.wait_on) {
+    auto id = p->RegisterWaiter(offset, [this, executor, weak = std::weak_ptr<FetchOp>(op)] {
+      executor->Post([this, weak] {
+        if (auto o = weak.lock()) EvaluateFetch(o, /*final=*/false);
+      });
+    });
+    op->waiters.emplace_back(p, id);
+  }
+}
+
+uint64_t Broker::FetchConnectionId(const FetchOp& op) { return op.ctx.conn.id; }
+
+void Broker::FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp) {
+  {
+    std::lock_guard<std::mutex> lock(op->mu);
+    if (op->done) return;
+    op->done = true;
+    op->ReleaseLocked();
+  }
+  op->reply(resp);
+}
+
+}  // namespace braid::kafka

@@ -1,0 +1,113 @@
+// Produce (key 0): RecordBatch v2 only (v0-2 requests carry magic 0/1
+// MessageSets: INVALID_RECORD), exactly one batch per partition, answered
+// after the batch is in the log.
+#include "base/logging.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/server/broker.h"
+#include "log/record_batch.h"
+
+namespace braid::kafka {
+
+namespace {
+
+ErrorCode AppendErrorCode(const Status& s) {
+  if (log::IsRecordBatchTooLarge(s)) return ErrorCode::kMessageTooLarge;
+  switch (s.code()) {
+    case StatusCode::kCorruption:
+      return ErrorCode::kCorruptMessage;
+    case StatusCode::kInvalidArgument:
+      return ErrorCode::kInvalidRecord;
+    case StatusCode::kNotFound:
+      return ErrorCode::kUnknownTopicOrPartition;
+    case StatusCode::kIOError:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kFailedPrecondition:
+      return ErrorCode::kKafkaStorageError;
+    default:
+      return ErrorCode::kUnknownServerError;
+  }
+}
+
+}  // namespace
+
+void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
+  ProduceRequest req;
+  Status s = req.Decode(body, ctx.header.api_version);
+  if (!s.ok()) {
+    LOG_WARN("kafka: closing connection {} ({}): bad Produce v{} request: {}", ctx.conn.id,
+             ctx.conn.peer, ctx.header.api_version, s.ToString());
+    respond(HandlerResult::Close());
+    return;
+  }
+  const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
+  bool any_error = false;
+  ProduceResponse resp;
+  resp.responses.reserve(req.topics.size());
+  for (auto& topic : req.topics) {
+    ProduceResponse::Topic& rt = resp.responses.emplace_back();
+    rt.name = topic.name;
+    ErrorCode topic_error = acks_valid ? EnsureTopic(topic.name, /*auto_create=*/true)
+                                       : ErrorCode::kInvalidRequiredAcks;
+    for (auto& part : topic.partitions) {
+      ProduceResponse::Partition& rp = rt.partitions.emplace_back();
+      rp.partition_index = part.partition_index;
+      rp.error_code = topic_error;
+      if (rp.error_code != ErrorCode::kNone) {
+        any_error = true;
+        continue;
+      }
+      auto partition = log_->GetPartition(topic.name, part.partition_index);
+      if (!partition.ok()) {
+        rp.error_code = ErrorCode::kUnknownTopicOrPartition;
+        any_error = true;
+        continue;
+      }
+      // Produce v3+ carries exactly one magic-2 batch per partition.
+      std::string_view records = part.records ? std::string_view(*part.records) : "";
+      auto header = log::ParseBatchHeader(records);
+      if (!header.ok()) {
+        rp.error_code = header.status().code() == StatusCode::kCorruption && records.size() >= 17 &&
+                                static_cast<int8_t>(records[16]) == 2
+                            ? ErrorCode::kCorruptMessage
+                            : ErrorCode::kInvalidRecord;
+        rp.log_start_offset = (*partition)->log_start_offset();
+        any_error = true;
+        continue;
+      }
+      if (header->total_size() != records.size()) {
+        rp.error_code = ErrorCode::kInvalidRecord;  // zero, several or a cut batch
+        rp.log_start_offset = (*partition)->log_start_offset();
+        any_error = true;
+        continue;
+      }
+      if (header->compression() == static_cast<int>(Compression::kZstd) &&
+          ctx.header.api_version < 7) {
+        rp.error_code = ErrorCode::kUnsupportedCompressionType;
+        rp.log_start_offset = (*partition)->log_start_offset();
+        any_error = true;
+        continue;
+      }
+      auto appended = (*partition)->Append(records);
+      if (!appended.ok()) {
+        rp.error_code = AppendErrorCode(appended.status());
+        rp.log_start_offset = (*partition)->log_start_offset();
+        LOG_DEBUG("kafka: produce to {}-{} rejected: {}", topic.name, part.partition_index.value(),
+                  appended.status().ToString());
+        any_error = true;
+        continue;
+      }
+      rp.base_offset = appended->base_offset;
+      rp.log_append_time_ms = appended->log_append_time_ms;
+      rp.log_start_offset = appended->log_start_offset;
+    }
+  }
+  if (req.acks == 0) {
+    // No response; on an error Kafka closes the connection so that the
+    // client refreshes its metadata.
+    respond(any_error ? HandlerResult::Close() : HandlerResult::NoResponse());
+    return;
+  }
+  SendResponse(ctx, resp, respond);
+}
+
+}  // namespace braid::kafka

@@ -1,0 +1,351 @@
+#include "kafka/server/server.h"
+
+#include <utility>  // must precede Asio (Boost 1.74 with g++ 12)
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/logging.h"
+
+namespace braid::kafka {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= s.size()) {
+    return Status::InvalidArgument("expected HOST:PORT, got '" + s + "'");
+  }
+  std::string host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  uint32_t port = 0;
+  for (char c : s.substr(colon + 1)) {
+    if (c < '0' || c > '9') return Status::InvalidArgument("bad port in '" + s + "'");
+    port = port * 10 + static_cast<uint32_t>(c - '0');
+    if (port > 65535) return Status::InvalidArgument("port out of range in '" + s + "'");
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+namespace {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+
+  Connection(tcp::socket socket, Strand strand, ConnectionInfo info, const ServerOptions& opts,
+             RequestHandler* handler, std::shared_ptr<std::atomic<bool>> server_stopped)
+      : server_stopped_(std::move(server_stopped)),
+        strand_(std::move(strand)),
+        socket_(std::move(socket)),
+        wake_writer_(strand_),
+        wake_reader_(strand_),
+        info_(std::move(info)),
+        max_frame_(opts.max_frame_bytes),
+        max_in_flight_(opts.max_in_flight_per_connection),
+        handler_(handler) {}
+
+  const ConnectionInfo& info() const { return info_; }
+
+  void Start() {
+    auto self = shared_from_this();
+    handler_->OnConnectionOpened(info_);
+    asio::co_spawn(
+        strand_, [self] { return self->ReadLoop(); }, asio::detached);
+    asio::co_spawn(
+        strand_, [self] { return self->WriteLoop(); }, asio::detached);
+  }
+
+  // Thread-safe.
+  void Close() {
+    auto self = shared_from_this();
+    asio::post(strand_, [self] { self->CloseNow(); });
+  }
+
+ private:
+  struct Slot {
+    bool done = false;
+    HandlerResult result;
+  };
+
+  void CloseNow() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    wake_writer_.cancel();
+    wake_reader_.cancel();
+    handler_->OnConnectionClosed(info_);
+  }
+
+  asio::awaitable<void> ReadLoop() {
+    boost::system::error_code ec;
+    for (;;) {
+      unsigned char size_buf[4];
+      co_await asio::async_read(socket_, asio::buffer(size_buf, 4),
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || closed_) {
+        // EOF or a socket error: the client is gone (Kafka clients never
+        // half-close), so pending responses (e.g. parked fetches) are dropped.
+        CloseNow();
+        break;
+      }
+      int32_t size =
+          static_cast<int32_t>((uint32_t{size_buf[0]} << 24) | (uint32_t{size_buf[1]} << 16) |
+                               (uint32_t{size_buf[2]} << 8) | uint32_t{size_buf[3]});
+      if (size < 0 || size > max_frame_) {
+        LOG_WARN("kafka: closing connection {} from {}: frame size {} outside [0, {}]", info_.id,
+                 info_.peer, size, max_frame_);
+        break;
+      }
+      auto frame = std::make_shared<std::string>(static_cast<size_t>(size), '\0');
+      if (size > 0) {
+        co_await asio::async_read(socket_, asio::buffer(frame->data(), frame->size()),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || closed_) {
+          CloseNow();
+          break;
+        }
+      }
+      while (!closed_ && static_cast<int>(slots_.size()) >= max_in_flight_) {
+        wake_reader_.expires_at(asio::steady_timer::time_point::max());
+        co_await wake_reader_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (closed_) break;
+      auto slot = std::make_shared<Slot>();
+      slots_.push_back(slot);
+      auto self = shared_from_this();
+      handler_->HandleRequest(info_, std::move(frame), [self, slot](HandlerResult r) {
+        if (self->server_stopped_->load()) return;
+        asio::post(self->strand_, [self, slot, r = std::move(r)]() mutable {
+          slot->result = std::move(r);
+          slot->done = true;
+          self->wake_writer_.cancel();
+        });
+      });
+    }
+    read_done_ = true;
+    wake_writer_.cancel();
+  }
+
+  asio::awaitable<void> WriteLoop() {
+    boost::system::error_code ec;
+    while (!closed_) {
+      while (!closed_ && !slots_.empty() && slots_.front()->done) {
+        auto slot = std::move(slots_.front());
+        slots_.pop_front();
+        wake_reader_.cancel();
+        if (slot->result.kind == HandlerResult::Kind::kClose) {
+          CloseNow();
+          break;
+        }
+        if (slot->result.kind == HandlerResult::Kind::kResponse && !slot->result.frame.empty()) {
+          co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) {
+            CloseNow();
+            break;
+          }
+        }
+      }
+      if (closed_) break;
+      // The reader stopped at a bad frame: finish the responses already
+      // promised, then close.
+      if (read_done_ && slots_.empty()) break;
+      wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    CloseNow();
+  }
+
+  std::shared_ptr<std::atomic<bool>> server_stopped_;
+  Strand strand_;
+  tcp::socket socket_;
+  asio::steady_timer wake_writer_;
+  asio::steady_timer wake_reader_;
+  ConnectionInfo info_;
+  int32_t max_frame_;
+  int max_in_flight_;
+  RequestHandler* handler_;
+  std::deque<std::shared_ptr<Slot>> slots_;  // on strand_
+  bool read_done_ = false;                   // on strand_
+  bool closed_ = false;                      // on strand_
+};
+
+}  // namespace
+
+struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public Executor {
+  ServerOptions options;
+  RequestHandler* handler = nullptr;
+  asio::io_context io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<int> port{0};
+  std::atomic<bool> stopped{false};
+  // Shared with connections: respond callbacks that outlive the server must
+  // not post to its io_context.
+  std::shared_ptr<std::atomic<bool>> stopped_flag = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<uint64_t> next_conn_id{1};
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns;  // guarded by mu
+  std::set<std::shared_ptr<asio::steady_timer>> timers;           // guarded by mu
+
+  void Post(std::function<void()> fn) override {
+    if (stopped.load()) return;
+    asio::post(io, std::move(fn));
+  }
+
+  std::function<void()> RunAfter(int64_t delay_ms, std::function<void()> fn) override {
+    if (stopped.load()) return [] {};
+    auto timer = std::make_shared<asio::steady_timer>(io);
+    timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      timers.insert(timer);
+    }
+    std::weak_ptr<asio::steady_timer> weak = timer;
+    timer->async_wait([this, weak, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (auto t = weak.lock()) {
+        std::lock_guard<std::mutex> lock(mu);
+        timers.erase(t);
+      }
+      if (!ec && !stopped.load()) fn();
+    });
+    auto* ioc = &io;
+    return [weak, ioc] {
+      if (auto t = weak.lock()) asio::post(*ioc, [t] { t->cancel(); });
+    };
+  }
+
+  // Runs on the io threads; Impl outlives them (Stop() joins).
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      auto strand = asio::make_strand(io);
+      tcp::socket socket(strand);
+      co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopped.load() || ec == asio::error::operation_aborted) co_return;
+        LOG_WARN("kafka: accept failed: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      ConnectionInfo info;
+      info.id = next_conn_id.fetch_add(1);
+      auto remote = socket.remote_endpoint(ec);
+      info.peer = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
+      auto conn = std::make_shared<Connection>(std::move(socket), strand, std::move(info), options,
+                                               handler, stopped_flag);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stopped.load()) co_return;
+        for (auto it = conns.begin(); it != conns.end();) {
+          it = it->second.expired() ? conns.erase(it) : std::next(it);
+        }
+        conns[conn->info().id] = conn;
+      }
+      conn->Start();
+    }
+  }
+};
+
+Server::Server(ServerOptions options, RequestHandler* handler) : impl_(std::make_shared<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = handler;
+}
+
+Server::~Server() { Stop(); }
+
+int Server::port() const { return impl_->port.load(); }
+
+Executor* Server::executor() { return impl_.get(); }
+
+Status Server::Start() {
+  ASSIGN_OR_RETURN(auto hp, SplitHostPort(impl_->options.listen));
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(hp.first, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + hp.first + "': " + ec.message());
+  tcp::endpoint ep(addr, hp.second);
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("kafka listen on " + impl_->options.listen + ": " + ec.message());
+  impl_->port = acceptor->local_endpoint().port();
+  impl_->acceptor = std::move(acceptor);
+  Impl* impl = impl_.get();
+  asio::co_spawn(
+      impl_->io, [impl] { return impl->Accept(); }, asio::detached);
+  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
+    impl_->threads.emplace_back([impl] {
+      auto guard = asio::make_work_guard(impl->io);
+      impl->io.run();
+    });
+  }
+  return Status::OK();
+}
+
+void Server::Stop() {
+  Impl* impl = impl_.get();
+  if (impl->stopped.exchange(true)) return;
+  impl->stopped_flag->store(true);
+  if (impl->acceptor) {
+    asio::post(impl->io, [impl] {
+      boost::system::error_code ec;
+      impl->acceptor->close(ec);
+    });
+  }
+  std::vector<std::shared_ptr<Connection>> conns;
+  std::set<std::shared_ptr<asio::steady_timer>> timers;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    for (auto& [id, weak] : impl->conns) {
+      if (auto c = weak.lock()) conns.push_back(std::move(c));
+    }
+    impl->conns.clear();
+    timers.swap(impl->timers);
+  }
+  for (auto& c : conns) c->Close();
+  conns.clear();
+  for (auto& t : timers) asio::post(impl->io, [t] { t->cancel(); });
+  timers.clear();
+  // Let the closes and cancellations run, then stop the loop.
+  if (!impl->threads.empty()) {
+    std::promise<void> drained;
+    auto fut = drained.get_future();
+    asio::post(impl->io, [&drained] { drained.set_value(); });
+    fut.wait_for(std::chrono::seconds(2));
+  }
+  impl->io.stop();
+  for (auto& t : impl->threads) t.join();
+  impl->threads.clear();
+  // Run what is still ready (aborted operations) so that their captures,
+  // which may own connections, are released before the io_context dies.
+  impl->io.restart();
+  impl->io.poll();
+}
+
+}  // namespace braid::kafka

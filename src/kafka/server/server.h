@@ -1,0 +1,102 @@
+// The Kafka network server: a TCP acceptor and one pair of coroutines per
+// connection (a reader and an in-order writer) on an Asio io_context run by a
+// small thread pool. It knows frames, not messages: each frame is handed to a
+// RequestHandler, which answers through a callback (from any thread, at any
+// later time). Responses are written strictly in request order per
+// connection, even when handlers complete out of order (a parked Fetch delays
+// the responses behind it, as in Kafka).
+//
+// Framing: int32 big-endian size + payload. A size < 0 or > max_frame_bytes
+// closes the connection (Kafka's socket.request.max.bytes behaviour).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "kafka/server/executor.h"
+
+namespace braid::kafka {
+
+// What a handler answers for one request frame.
+struct HandlerResult {
+  enum class Kind : uint8_t {
+    kResponse,    // write `frame` (a complete frame including its size prefix)
+    kNoResponse,  // nothing to write (Produce with acks=0)
+    kClose,       // close the connection once every earlier response is written
+  };
+  Kind kind = Kind::kResponse;
+  std::string frame;
+
+  static HandlerResult Response(std::string frame) {
+    return HandlerResult{Kind::kResponse, std::move(frame)};
+  }
+  static HandlerResult NoResponse() { return HandlerResult{Kind::kNoResponse, {}}; }
+  static HandlerResult Close() { return HandlerResult{Kind::kClose, {}}; }
+};
+
+// Called exactly once per request; thread-safe; may be called inline.
+using RespondFn = std::function<void(HandlerResult)>;
+
+struct ConnectionInfo {
+  uint64_t id = 0;   // unique per server
+  std::string peer;  // "host:port" of the client
+};
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // `frame` is the request without its size prefix. Runs on an io thread;
+  // must not block for long (disk appends are acceptable, waiting is not:
+  // use the Executor).
+  virtual void HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std::string> frame,
+                             RespondFn respond) = 0;
+  virtual void OnConnectionOpened(const ConnectionInfo& conn) {}
+  virtual void OnConnectionClosed(const ConnectionInfo& conn) {}
+};
+
+struct ServerOptions {
+  // "HOST:PORT" to bind; port 0 picks a free port. Default: "127.0.0.1:9092".
+  std::string listen = "127.0.0.1:9092";
+  // Io threads. Default: 2.
+  int threads = 2;
+  // Largest accepted request frame (socket.request.max.bytes).
+  // Default: 104857600 (100 MiB).
+  int32_t max_frame_bytes = 100 * 1024 * 1024;
+  // Requests read ahead on one connection before their responses are
+  // written; the reader pauses above this. Default: 1000.
+  int max_in_flight_per_connection = 1000;
+};
+
+// Splits "HOST:PORT" (also "[v6]:PORT"; empty host = 0.0.0.0);
+// InvalidArgument otherwise.
+Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& s);
+
+class Server {
+ public:
+  // `handler` must outlive the server.
+  Server(ServerOptions options, RequestHandler* handler);
+  ~Server();  // Stop()s.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the io threads.
+  Status Start();
+  // The bound port (after Start()).
+  int port() const;
+  // The executor of the io threads (valid from construction until
+  // destruction; work posted after Stop() is dropped).
+  Executor* executor();
+  // Stops accepting, closes every connection, joins the io threads. Pending
+  // handler callbacks become no-ops. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace braid::kafka

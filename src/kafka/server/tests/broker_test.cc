@@ -1,0 +1,470 @@
+#include "kafka/server/broker.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "kafka/protocol/header.h"
+#include "kafka/protocol/messages.h"
+#include "kafka/protocol/record_batch.h"
+
+namespace braid::kafka {
+namespace {
+
+class Client {
+ public:
+  explicit Client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~Client() { ::close(fd_); }
+
+  void SendRaw(const std::string& bytes) {
+    ASSERT_EQ(::write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+
+  template <typename Req>
+  void Send(int16_t version, const Req& req) {
+    auto frame = EncodeRequestFrame(++corr_, version, std::string("test"), req);
+    ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+    SendRaw(*frame);
+  }
+
+  // Reads one frame (without size); empty on EOF.
+  std::string ReadFrame() {
+    std::string size_buf = ReadN(4);
+    if (size_buf.size() < 4) return "";
+    uint32_t n = (uint32_t(uint8_t(size_buf[0])) << 24) | (uint32_t(uint8_t(size_buf[1])) << 16) |
+                 (uint32_t(uint8_t(size_buf[2])) << 8) | uint32_t(uint8_t(size_buf[3]));
+    return ReadN(n);
+  }
+
+  template <typename Resp>
+  Resp Receive(int16_t version, int32_t* correlation = nullptr) {
+    std::string frame = ReadFrame();
+    Reader r(frame);
+    int32_t corr = 0;
+    EXPECT_TRUE(DecodeResponseHeader(
+                    &r, ResponseHeaderVersion(static_cast<int16_t>(Resp::kApiKey), version), &corr)
+                    .ok());
+    if (correlation != nullptr) *correlation = corr;
+    Resp resp;
+    Status s = resp.Decode(&r, version);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return resp;
+  }
+
+  template <typename Resp, typename Req>
+  Resp Call(int16_t version, const Req& req) {
+    Send(version, req);
+    return Receive<Resp>(version);
+  }
+
+  bool AtEof() {
+    char c;
+    return ::read(fd_, &c, 1) <= 0;
+  }
+
+ private:
+  std::string ReadN(size_t n) {
+    std::string out(n, '\0');
+    size_t got = 0;
+    while (got < n) {
+      ssize_t k = ::read(fd_, out.data() + got, n - got);
+      if (k <= 0) return out.substr(0, got);
+      got += static_cast<size_t>(k);
+    }
+    return out;
+  }
+  int fd_ = -1;
+  int32_t corr_ = 0;
+};
+
+std::string Batch(int n, int64_t ts = 1700000000000) {
+  RecordBatchBuilder b;
+  for (int i = 0; i < n; ++i) b.Add(ts + i, std::string("k"), "value-" + std::to_string(i));
+  return *b.Build();
+}
+
+ProduceRequest MakeProduce(const std::string& topic, std::string records, int16_t acks = 1) {
+  ProduceRequest req;
+  req.acks = acks;
+  req.timeout_ms = 1000;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = PartitionId(0);
+  p.records = std::move(records);
+  return req;
+}
+
+FetchRequest MakeFetch(const std::string& topic, int64_t offset, int32_t max_wait_ms,
+                       int32_t min_bytes = 1) {
+  FetchRequest req;
+  req.max_wait_ms = max_wait_ms;
+  req.min_bytes = min_bytes;
+  req.max_bytes = 1 << 20;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = PartitionId(0);
+  p.fetch_offset = Offset(offset);
+  p.partition_max_bytes = 1 << 20;
+  return req;
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("broker_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto log = log::Log::Open(dir_.string());
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+    BrokerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.cluster_id = "test-cluster";
+    o.max_frame_bytes = 4 << 20;
+    broker_ = std::make_unique<Broker>(o, log_.get(), &metrics_);
+    ASSERT_TRUE(broker_->Start().ok());
+  }
+  void TearDown() override {
+    broker_.reset();
+    ASSERT_TRUE(log_->Close().ok());
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  http::Registry metrics_;
+  std::unique_ptr<log::Log> log_;
+  std::unique_ptr<Broker> broker_;
+};
+
+TEST_F(BrokerTest, ApiVersionsAdvertisesOnlyImplementedApis) {
+  Client c(broker_->port());
+  auto resp = c.Call<ApiVersionsResponse>(3, ApiVersionsRequest{"librdkafka", "2.0.2"});
+  EXPECT_EQ(resp.error_code, ErrorCode::kNone);
+  bool produce = false, find_coordinator = false;
+  for (const auto& k : resp.api_keys) {
+    if (k.api_key == 0) {
+      produce = true;
+      EXPECT_EQ(k.min_version, FindApi(ApiKey::kProduce)->min_version);
+      EXPECT_EQ(k.max_version, 7);
+    }
+    if (k.api_key == 10) find_coordinator = true;
+  }
+  EXPECT_TRUE(produce);
+  EXPECT_FALSE(find_coordinator);
+  // v0 too (kafka-python), pipelined with Metadata v0.
+  c.Send(0, ApiVersionsRequest{});
+  c.Send(0, MetadataRequest{});
+  EXPECT_EQ(c.Receive<ApiVersionsResponse>(0).error_code, ErrorCode::kNone);
+  auto md = c.Receive<MetadataResponse>(0);
+  ASSERT_EQ(md.brokers.size(), 1u);
+  EXPECT_EQ(md.brokers[0].port, broker_->port());
+}
+
+TEST_F(BrokerTest, ApiVersionsTooNewGetsV0ErrorResponse) {
+  Client c(broker_->port());
+  // ApiVersions v9, flexible header v2: client id + empty tags, empty body tags.
+  std::string body;
+  Writer w(&body);
+  w.WriteInt16(18);
+  w.WriteInt16(9);
+  w.WriteInt32(7);
+  w.WriteNullableString(std::string("x"));
+  w.WriteEmptyTaggedFields();
+  w.WriteEmptyTaggedFields();
+  std::string frame;
+  Writer fw(&frame);
+  fw.WriteInt32(static_cast<int32_t>(body.size()));
+  fw.WriteRaw(body);
+  c.SendRaw(frame);
+  int32_t corr = 0;
+  auto resp = c.Receive<ApiVersionsResponse>(0, &corr);
+  EXPECT_EQ(corr, 7);
+  EXPECT_EQ(resp.error_code, ErrorCode::kUnsupportedVersion);
+  ASSERT_EQ(resp.api_keys.size(), 1u);
+  EXPECT_EQ(resp.api_keys[0].api_key, 18);
+}
+
+TEST_F(BrokerTest, ProduceFetchListOffsets) {
+  Client c(broker_->port());
+  MetadataRequest md_req;
+  md_req.topics = std::vector<std::string>{"events"};
+  auto md = c.Call<MetadataResponse>(4, md_req);
+  ASSERT_EQ(md.topics.size(), 1u);
+  EXPECT_EQ(md.topics[0].error_code, ErrorCode::kNone);
+  ASSERT_EQ(md.topics[0].partitions.size(), 1u);
+  EXPECT_EQ(md.topics[0].partitions[0].leader_id, NodeId(0));
+  EXPECT_EQ(md.cluster_id, "test-cluster");
+
+  auto pr = c.Call<ProduceResponse>(7, MakeProduce("events", Batch(3)));
+  ASSERT_EQ(pr.responses.size(), 1u);
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(pr.responses[0].partitions[0].base_offset, Offset(0));
+  pr = c.Call<ProduceResponse>(7, MakeProduce("events", Batch(2, 1700000001000)));
+  EXPECT_EQ(pr.responses[0].partitions[0].base_offset, Offset(3));
+
+  // acks=0: no response; the next response is the Fetch's.
+  c.Send(7, MakeProduce("events", Batch(1, 1700000002000), 0));
+  auto fr = c.Call<FetchResponse>(11, MakeFetch("events", 4, 500));
+  ASSERT_EQ(fr.responses.size(), 1u);
+  const auto& fp = fr.responses[0].partitions[0];
+  EXPECT_EQ(fp.error_code, ErrorCode::kNone);
+  EXPECT_EQ(fp.high_watermark, Offset(6));
+  EXPECT_EQ(fp.last_stable_offset, Offset(6));
+  EXPECT_EQ(fp.log_start_offset, Offset(0));
+  EXPECT_EQ(fp.preferred_read_replica, -1);
+  // Offset 4 is inside the second batch: it is returned whole (base 3).
+  auto batches = SplitRecordBatches(*fp.records);
+  ASSERT_TRUE(batches.ok()) << batches.status().ToString();
+  ASSERT_GE(batches->size(), 1u);
+  EXPECT_EQ((*batches)[0].header.base_offset, 3);
+
+  // Out of range.
+  fr = c.Call<FetchResponse>(11, MakeFetch("events", 100, 0));
+  EXPECT_EQ(fr.responses[0].partitions[0].error_code, ErrorCode::kOffsetOutOfRange);
+  // Unknown topic.
+  fr = c.Call<FetchResponse>(4, MakeFetch("nope", 0, 0));
+  EXPECT_EQ(fr.responses[0].partitions[0].error_code, ErrorCode::kUnknownTopicOrPartition);
+
+  ListOffsetsRequest lo;
+  auto& lt = lo.topics.emplace_back();
+  lt.name = "events";
+  lt.partitions.push_back({PartitionId(0), -1, kListOffsetsEarliest, 1});
+  lt.partitions.push_back({PartitionId(0), -1, kListOffsetsLatest, 1});
+  lt.partitions.push_back({PartitionId(0), -1, 1700000001001, 1});
+  lt.partitions.push_back({PartitionId(0), -1, 1800000000000, 1});
+  auto lr = c.Call<ListOffsetsResponse>(2, lo);
+  ASSERT_EQ(lr.topics[0].partitions.size(), 4u);
+  EXPECT_EQ(lr.topics[0].partitions[0].offset, Offset(0));
+  EXPECT_EQ(lr.topics[0].partitions[1].offset, Offset(6));
+  EXPECT_EQ(lr.topics[0].partitions[2].offset, Offset(4));
+  EXPECT_EQ(lr.topics[0].partitions[2].timestamp, 1700000001001);
+  EXPECT_EQ(lr.topics[0].partitions[3].offset, Offset(-1));
+}
+
+TEST_F(BrokerTest, FetchLongPollWakesOnAppendAndHonoursMaxWait) {
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  Client consumer(broker_->port());
+  Client producer(broker_->port());
+  auto start = std::chrono::steady_clock::now();
+  auto fr = consumer.Call<FetchResponse>(11, MakeFetch("t", 0, 300));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_TRUE(fr.responses[0].partitions[0].records->empty());
+
+  start = std::chrono::steady_clock::now();
+  consumer.Send(11, MakeFetch("t", 0, 10000));
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto pr = producer.Call<ProduceResponse>(7, MakeProduce("t", Batch(1)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+  });
+  fr = consumer.Receive<FetchResponse>(11);
+  waited = std::chrono::steady_clock::now() - start;
+  t.join();
+  EXPECT_LT(waited, std::chrono::milliseconds(5000));
+  EXPECT_FALSE(fr.responses[0].partitions[0].records->empty());
+  EXPECT_EQ(fr.responses[0].partitions[0].high_watermark, Offset(1));
+}
+
+TEST_F(BrokerTest, StopWithParkedFetch) {
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  Client consumer(broker_->port());
+  consumer.Send(11, MakeFetch("t", 0, 30000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  broker_->Stop();
+  EXPECT_TRUE(consumer.AtEof());
+}
+
+TEST_F(BrokerTest, DisconnectDropsParkedFetch) {
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  {
+    Client consumer(broker_->port());
+    consumer.Send(11, MakeFetch("t", 0, 30000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The connection is gone: the parked fetch is released (no metric of a
+  // 30 s wait, and stop does not wait for it).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("braid_kafka_fetch_latency_seconds_count 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("braid_kafka_connections 0"), std::string::npos) << text;
+}
+
+TEST_F(BrokerTest, ProduceErrors) {
+  Client c(broker_->port());
+  // Bad CRC: CORRUPT_MESSAGE and nothing appended.
+  std::string bad = Batch(2);
+  bad[bad.size() - 1] ^= 0x5a;
+  auto pr = c.Call<ProduceResponse>(7, MakeProduce("p", bad));
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kCorruptMessage);
+  auto p = log_->GetPartition("p", PartitionId(0));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ((*p)->log_end_offset(), Offset(0));
+  // Too large for max.message.bytes.
+  ASSERT_TRUE(log_->CreateTopic("small", 1, {{"max.message.bytes", "100"}}).ok());
+  pr = c.Call<ProduceResponse>(7, MakeProduce("small", Batch(20)));
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kMessageTooLarge);
+  // Two batches in one partition: INVALID_RECORD.
+  pr = c.Call<ProduceResponse>(7, MakeProduce("p", Batch(1) + Batch(1)));
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kInvalidRecord);
+  // Invalid topic name.
+  pr = c.Call<ProduceResponse>(7, MakeProduce("bad/name", Batch(1)));
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kInvalidTopicException);
+  // Unknown partition.
+  auto req = MakeProduce("p", Batch(1));
+  req.topics[0].partitions[0].partition_index = PartitionId(7);
+  pr = c.Call<ProduceResponse>(7, req);
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kUnknownTopicOrPartition);
+  // Bad acks.
+  pr = c.Call<ProduceResponse>(7, MakeProduce("p", Batch(1), 5));
+  EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kInvalidRequiredAcks);
+  // acks=0 with an error closes the connection.
+  c.Send(7, MakeProduce("p", bad, 0));
+  EXPECT_TRUE(c.AtEof());
+}
+
+TEST_F(BrokerTest, MalformedRequestsCloseTheConnection) {
+  {
+    Client c(broker_->port());
+    c.SendRaw(std::string("\x00\x00\x00\x02\x00\x00", 6));  // truncated header
+    EXPECT_TRUE(c.AtEof());
+  }
+  {
+    Client c(broker_->port());
+    std::string f;
+    Writer w(&f);
+    w.WriteInt32(10);
+    w.WriteInt16(999);  // unknown key
+    w.WriteInt16(0);
+    w.WriteInt32(1);
+    w.WriteNullableString(std::nullopt);
+    c.SendRaw(f);
+    EXPECT_TRUE(c.AtEof());
+  }
+  {
+    Client c(broker_->port());
+    std::string f;
+    Writer w(&f);
+    w.WriteInt32(12);
+    w.WriteInt16(0);  // Produce
+    w.WriteInt16(7);
+    w.WriteInt32(1);
+    w.WriteNullableString(std::nullopt);
+    w.WriteInt16(1);  // truncated body
+    c.SendRaw(f);
+    EXPECT_TRUE(c.AtEof());
+  }
+  {
+    Client c(broker_->port());
+    std::string f;
+    Writer w(&f);
+    w.WriteInt32(10);
+    w.WriteInt16(1);  // Fetch v3 is not advertised
+    w.WriteInt16(3);
+    w.WriteInt32(1);
+    w.WriteNullableString(std::nullopt);
+    c.SendRaw(f);
+    EXPECT_TRUE(c.AtEof());
+  }
+  Client c(broker_->port());
+  EXPECT_EQ(c.Call<ApiVersionsResponse>(0, ApiVersionsRequest{}).error_code, ErrorCode::kNone);
+}
+
+TEST_F(BrokerTest, TopicAdmin) {
+  Client c(broker_->port());
+  CreateTopicsRequest ct;
+  ct.topics.push_back({"a", 3, 1, {}, {{"retention.ms", std::string("1000")}}});
+  ct.topics.push_back({"b", -1, 3, {}, {}});
+  ct.topics.push_back({"c", 0, 1, {}, {}});
+  ct.topics.push_back({"bad name", 1, 1, {}, {}});
+  ct.topics.push_back({"d", 1, 1, {}, {{"no.such.config", std::string("1")}}});
+  auto cr = c.Call<CreateTopicsResponse>(4, ct);
+  ASSERT_EQ(cr.topics.size(), 5u);
+  EXPECT_EQ(cr.topics[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(cr.topics[1].error_code, ErrorCode::kInvalidReplicationFactor);
+  EXPECT_EQ(cr.topics[2].error_code, ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(cr.topics[3].error_code, ErrorCode::kInvalidTopicException);
+  EXPECT_EQ(cr.topics[4].error_code, ErrorCode::kInvalidConfig);
+  cr = c.Call<CreateTopicsResponse>(4, ct);
+  EXPECT_EQ(cr.topics[0].error_code, ErrorCode::kTopicAlreadyExists);
+
+  CreatePartitionsRequest cp;
+  cp.topics.push_back({"a", 5, std::nullopt});
+  cp.topics.push_back({"a2", 5, std::nullopt});
+  auto cpr = c.Call<CreatePartitionsResponse>(1, cp);
+  ASSERT_EQ(cpr.results.size(), 2u);
+  EXPECT_EQ(cpr.results[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(cpr.results[1].error_code, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_EQ(log_->DescribeTopic("a")->partition_count, 5);
+
+  DescribeConfigsRequest dc;
+  dc.resources.push_back({kResourceTypeTopic, "a", std::nullopt});
+  dc.resources.push_back({kResourceTypeBroker, "0", std::nullopt});
+  auto dr = c.Call<DescribeConfigsResponse>(1, dc);
+  ASSERT_EQ(dr.results.size(), 2u);
+  bool found = false;
+  for (const auto& cfg : dr.results[0].configs) {
+    if (cfg.name == "retention.ms") {
+      found = true;
+      EXPECT_EQ(cfg.value, "1000");
+      EXPECT_EQ(cfg.config_source, 1);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(dr.results[1].configs.empty());
+
+  AlterConfigsRequest ac;
+  ac.resources.push_back({kResourceTypeTopic, "a", {{"segment.bytes", std::string("1024")}}});
+  auto ar = c.Call<AlterConfigsResponse>(0, ac);
+  EXPECT_EQ(ar.responses[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(log_->DescribeTopic("a")->config.segment_bytes, 1024);
+
+  DeleteTopicsRequest dt;
+  dt.topic_names = {"a", "zzz"};
+  auto dtr = c.Call<DeleteTopicsResponse>(1, dt);
+  EXPECT_EQ(dtr.responses[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(dtr.responses[1].error_code, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_FALSE(log_->HasTopic("a"));
+}
+
+TEST_F(BrokerTest, DeleteRecordsMovesLogStart) {
+  Client c(broker_->port());
+  for (int i = 0; i < 3; ++i) {
+    auto pr = c.Call<ProduceResponse>(7, MakeProduce("dr", Batch(2)));
+    ASSERT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+  }
+  DeleteRecordsRequest req;
+  auto& t = req.topics.emplace_back();
+  t.name = "dr";
+  t.partitions.push_back({PartitionId(0), Offset(4)});
+  auto resp = c.Call<DeleteRecordsResponse>(1, req);
+  EXPECT_EQ(resp.topics[0].partitions[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(resp.topics[0].partitions[0].low_watermark, Offset(4));
+  auto fr = c.Call<FetchResponse>(11, MakeFetch("dr", 0, 0));
+  EXPECT_EQ(fr.responses[0].partitions[0].error_code, ErrorCode::kOffsetOutOfRange);
+  std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("braid_log_start_offset{topic=\"dr\",partition=\"0\"} 4"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("braid_kafka_requests_total{api=\"Produce\"} 3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace braid::kafka

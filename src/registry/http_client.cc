@@ -1,0 +1,239 @@
+#include "registry/http_client.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+
+namespace braid::registry {
+
+namespace {
+
+constexpr size_t kMaxResponse = 64u << 20;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct Url {
+  std::string host;
+  std::string port;
+  std::string target;
+};
+
+Result<Url> ParseUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Status::InvalidArgument("only http:// URLs are supported: " + std::string(url));
+  }
+  url.remove_prefix(kScheme.size());
+  size_t slash = url.find('/');
+  std::string_view hostport = url.substr(0, slash);
+  Url out;
+  out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  if (!hostport.empty() && hostport.front() == '[') {
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("bad URL host");
+    out.host = std::string(hostport.substr(1, close - 1));
+    hostport.remove_prefix(close + 1);
+    out.port = hostport.empty() ? "80" : std::string(hostport.substr(1));
+  } else {
+    size_t colon = hostport.rfind(':');
+    out.host = std::string(hostport.substr(0, colon));
+    out.port = colon == std::string_view::npos ? "80" : std::string(hostport.substr(colon + 1));
+  }
+  if (out.host.empty() || out.port.empty()) {
+    return Status::InvalidArgument("bad URL: " + std::string(url));
+  }
+  return out;
+}
+
+int RemainingMs(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<int64_t>(0, left.count()));
+}
+
+Status WaitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, RemainingMs(deadline));
+    if (n > 0) return Status::OK();
+    if (n == 0) return Status::TimedOut("HTTP request timed out");
+    if (errno != EINTR) return Status::FromErrno(errno, "poll");
+  }
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+Result<std::string> Dechunk(std::string_view in) {
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string_view::npos) return Status::Corruption("truncated chunked body");
+    size_t size = 0;
+    std::string_view line = in.substr(pos, eol - pos);
+    auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
+    if (ec != std::errc() || p == line.data()) return Status::Corruption("bad chunk size");
+    pos = eol + 2;
+    if (size == 0) return out;
+    if (size > in.size() - pos) return Status::Corruption("truncated chunk");
+    out.append(in.substr(pos, size));
+    pos += size + 2;
+    if (pos > in.size()) return Status::Corruption("truncated chunk");
+  }
+}
+
+}  // namespace
+
+Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view url,
+                                       std::string_view body, std::string_view content_type,
+                                       int timeout_ms) {
+  ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &res);
+  if (rc != 0) {
+    return Status::IOError("resolve " + u.host + ": " + std::string(::gai_strerror(rc)));
+  }
+  Status last = Status::IOError("no address for " + u.host);
+  int fd = -1;
+  for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    int s =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (s < 0) continue;
+    if (::connect(s, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = Status::FromErrno(errno, "connect " + u.host + ":" + u.port);
+      ::close(s);
+      continue;
+    }
+    Status w = WaitFor(s, POLLOUT, deadline);
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (w.ok() && ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+      fd = s;
+    } else {
+      last = w.ok() ? Status::FromErrno(err, "connect " + u.host + ":" + u.port) : w;
+      ::close(s);
+    }
+  }
+  ::freeaddrinfo(res);
+  if (fd < 0) return last;
+  Fd sock(fd);
+
+  std::string req = std::string(method) + " " + u.target + " HTTP/1.1\r\nHost: " + u.host + ":" +
+                    u.port +
+                    "\r\nAccept: application/vnd.schemaregistry.v1+json, "
+                    "application/vnd.schemaregistry+json, application/json\r\n"
+                    "Connection: close\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n";
+  if (!content_type.empty()) req += "Content-Type: " + std::string(content_type) + "\r\n";
+  req += "\r\n";
+  req += body;
+  size_t sent = 0;
+  while (sent < req.size()) {
+    RETURN_IF_ERROR(WaitFor(fd, POLLOUT, deadline));
+    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return Status::FromErrno(errno, "send");
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string in;
+  char buf[16384];
+  for (;;) {
+    RETURN_IF_ERROR(WaitFor(fd, POLLIN, deadline));
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return Status::FromErrno(errno, "recv");
+    }
+    if (n == 0) break;
+    in.append(buf, static_cast<size_t>(n));
+    if (in.size() > kMaxResponse) return Status::ResourceExhausted("HTTP response too large");
+    // Stop early once a Content-Length body is complete.
+    size_t hdr_end = in.find("\r\n\r\n");
+    if (hdr_end != std::string::npos) {
+      std::string head = Lower(std::string_view(in).substr(0, hdr_end));
+      size_t cl = head.find("\r\ncontent-length:");
+      if (cl != std::string::npos) {
+        size_t v = cl + 17;
+        while (v < head.size() && head[v] == ' ') ++v;
+        size_t want = 0;
+        std::from_chars(head.data() + v, head.data() + head.size(), want);
+        if (in.size() - hdr_end - 4 >= want) break;
+      }
+    }
+  }
+  size_t hdr_end = in.find("\r\n\r\n");
+  if (hdr_end == std::string::npos || in.compare(0, 5, "HTTP/") != 0) {
+    return Status::Corruption("malformed HTTP response");
+  }
+  HttpClientResponse out;
+  size_t sp = in.find(' ');
+  if (sp == std::string::npos || sp + 4 > hdr_end) return Status::Corruption("bad status line");
+  auto [p, ec] = std::from_chars(in.data() + sp + 1, in.data() + sp + 4, out.status);
+  if (ec != std::errc()) return Status::Corruption("bad status code");
+  std::string_view head = std::string_view(in).substr(0, hdr_end);
+  bool chunked = false;
+  size_t content_length = std::string::npos;
+  size_t pos = head.find("\r\n");
+  while (pos != std::string_view::npos && pos < head.size()) {
+    size_t next = head.find("\r\n", pos + 2);
+    std::string_view line =
+        head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string name = Lower(line.substr(0, colon));
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (name == "content-type") out.content_type = std::string(value);
+      if (name == "transfer-encoding" && Lower(value).find("chunked") != std::string::npos) {
+        chunked = true;
+      }
+      if (name == "content-length") {
+        std::from_chars(value.data(), value.data() + value.size(), content_length);
+      }
+    }
+    pos = next;
+  }
+  std::string_view rest = std::string_view(in).substr(hdr_end + 4);
+  if (chunked) {
+    ASSIGN_OR_RETURN(out.body, Dechunk(rest));
+  } else if (content_length != std::string::npos) {
+    if (rest.size() < content_length) return Status::Corruption("truncated HTTP body");
+    out.body = std::string(rest.substr(0, content_length));
+  } else {
+    out.body = std::string(rest);
+  }
+  return out;
+}
+
+}  // namespace braid::registry

@@ -1,0 +1,27 @@
+// A minimal blocking HTTP/1.1 client for `braid schemas` (one request per
+// connection, "Connection: close"). Plain POSIX sockets; http:// only.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace braid::registry {
+
+struct HttpClientResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// Sends `method` `url` ("http://HOST:PORT/path?query") with `body` (typed
+// `content_type` if non-empty) and returns the response. Fails with
+// InvalidArgument for a malformed URL, IOError/TimedOut for connection
+// problems, Corruption for a malformed response. Responses are capped at
+// 64 MiB. Default timeout: 30 s for connect and for the whole exchange.
+Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view url,
+                                       std::string_view body = "",
+                                       std::string_view content_type = "", int timeout_ms = 30000);
+
+}  // namespace braid::registry
