@@ -29,7 +29,7 @@ integration: build
 	ctest --test-dir build/release --output-on-failure -L integration
 
 run: build
-	build/braid --help
+	build/braid up --data $(DATA)
 
 asan: deps
 	cmake --preset asan >/dev/null
