@@ -1,0 +1,57 @@
+// Schemas of the files that do not hold registered Avro values.
+//
+// Envelope (FileKind::kEnvelope): a value that is not Confluent-framed Avro
+// (no magic byte 0 + 4-byte schema id, or a null value) is archived whole:
+//
+//   {"type": "record", "name": "Envelope", "namespace": "braid.archive",
+//    "fields": [
+//      {"name": "partition", "type": "int"},
+//      {"name": "offset", "type": "long"},
+//      {"name": "timestamp", "type": "long"},        // record timestamp, ms
+//      {"name": "key", "type": ["null", "bytes"]},
+//      {"name": "value", "type": ["null", "bytes"]},
+//      {"name": "headers", "type": {"type": "array", "items": {
+//         "type": "record", "name": "Header",
+//         "fields": [{"name": "key", "type": "string"},
+//                    {"name": "value", "type": ["null", "bytes"]}]}}}]}
+//
+// Dead letter (FileKind::kDeadLetter): a Confluent-framed value that cannot be
+// decoded (unknown schema id, corrupt body): the Envelope fields followed by
+//      {"name": "schema_id", "type": "int"},   // -1 if the frame was too short
+//      {"name": "error", "type": "string"}
+// (record name "DeadLetter").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "avro/schema.h"
+
+namespace braid::archive {
+
+// A record as read from the log (views valid during one Add call).
+struct RecordHeaderRef {
+  std::string_view key;
+  std::optional<std::string_view> value;
+};
+struct LogRecord {
+  int64_t offset = 0;
+  int64_t timestamp = 0;  // ms (CreateTime or LogAppendTime)
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::vector<RecordHeaderRef> headers;
+};
+
+const avro::Schema& EnvelopeSchema();
+const avro::Schema& DeadLetterSchema();
+
+// Appends the binary encoding of `r` (partition p) under EnvelopeSchema().
+void EncodeEnvelope(int32_t partition, const LogRecord& r, std::string* out);
+// Appends the binary encoding under DeadLetterSchema().
+void EncodeDeadLetter(int32_t partition, const LogRecord& r, int32_t schema_id,
+                      std::string_view error, std::string* out);
+
+}  // namespace braid::archive
