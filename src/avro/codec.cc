@@ -1,6 +1,7 @@
 #include "avro/codec.h"
 
 #include <bzlib.h>
+#include <libdeflate.h>
 #include <lzma.h>
 #include <snappy.h>
 #include <zlib.h>
@@ -71,7 +72,7 @@ class DeflateCodec final : public Codec {
  public:
   explicit DeflateCodec(int level) : Codec(CodecKind::kDeflate), level_(level) {}
   ~DeflateCodec() override {
-    if (inflate_ready_) inflateEnd(&inflate_);
+    if (inflater_ != nullptr) libdeflate_free_decompressor(inflater_);
     if (deflate_ready_) deflateEnd(&deflate_);
   }
 
@@ -102,46 +103,45 @@ class DeflateCodec final : public Codec {
     return Status::OK();
   }
 
+  // Inflates with libdeflate (2-3x faster than zlib's inflate; a whole-buffer
+  // API, so the output buffer grows from a guess, never beyond max_output).
   Status Decompress(std::string_view input, size_t max_output, std::string* out) override {
-    RETURN_IF_ERROR(CheckUintSize(input, "deflate"));
-    if (!inflate_ready_) {
-      inflate_ = {};
-      if (inflateInit2(&inflate_, -15) != Z_OK) return Status::Internal("inflateInit2 failed");
-      inflate_ready_ = true;
-    } else {
-      inflateReset(&inflate_);
+    if (inflater_ == nullptr) {
+      inflater_ = libdeflate_alloc_decompressor();
+      if (inflater_ == nullptr) return Status::ResourceExhausted("libdeflate: out of memory");
     }
-    out->clear();
-    inflate_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    inflate_.avail_in = static_cast<uInt>(input.size());
-    size_t produced = 0;
-    const size_t limit = max_output + 1;
+    size_t cap = std::max(Hint(input, max_output), std::max(last_output_, kMinGrowth));
+    cap = std::min(cap, max_output);
     for (;;) {
-      if (!Grow(out, produced, limit, Hint(input, max_output))) return TooLarge(max_output);
-      size_t room = std::min<size_t>(out->size() - produced, UINT_MAX);
-      inflate_.next_out = reinterpret_cast<Bytef*>(out->data() + produced);
-      inflate_.avail_out = static_cast<uInt>(room);
-      int rc = inflate(&inflate_, Z_NO_FLUSH);
-      produced += room - inflate_.avail_out;
-      if (rc == Z_STREAM_END) break;
-      if (rc == Z_OK || rc == Z_BUF_ERROR) {
-        if (inflate_.avail_in == 0 && inflate_.avail_out > 0) return Truncated("deflate");
+      out->resize(cap);
+      size_t in_used = 0;
+      size_t produced = 0;
+      libdeflate_result r = libdeflate_deflate_decompress_ex(inflater_, input.data(), input.size(),
+                                                             out->data(), cap, &in_used, &produced);
+      if (r == LIBDEFLATE_SUCCESS) {
+        out->resize(produced);
+        last_output_ = produced;
+        return Status::OK();
+      }
+      if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+        if (cap >= max_output) {
+          out->clear();
+          return TooLarge(max_output);
+        }
+        cap = cap > max_output / 2 ? max_output : cap * 2;
         continue;
       }
-      return Status::Corruption(std::string("deflate data is malformed: ") +
-                                (inflate_.msg ? inflate_.msg : std::to_string(rc)));
+      out->clear();
+      return Status::Corruption("deflate data is malformed or truncated");
     }
-    if (produced > max_output) return TooLarge(max_output);
-    out->resize(produced);
-    return Status::OK();
   }
 
  private:
   int level_;
-  z_stream inflate_{};
   z_stream deflate_{};
-  bool inflate_ready_ = false;
   bool deflate_ready_ = false;
+  libdeflate_decompressor* inflater_ = nullptr;
+  size_t last_output_ = 0;  // size of the previous block: the next one's first guess
 };
 
 class SnappyCodec final : public Codec {
