@@ -2,8 +2,12 @@
 // directory.
 //
 // Layout of a data directory:
-//   <data>/log/         the event log (braid::log::Log)
-//   <data>/broker/      broker state (cluster_id)
+//   <data>/log/                 the event log (braid::log::Log; the schema
+//                               registry's `_schemas` topic lives here too)
+//   <data>/broker/              broker state (cluster_id)
+//   <data>/__consumer_offsets/  committed offsets and group state
+//   <data>/producer_ids         reserved idempotent-producer id block
+//   <data>/producer-state/      idempotent-producer snapshots per partition
 //
 // A Runtime owns what roles share (the data dir, the log, the metrics
 // registry, the admin HTTP server) and a list of Roles started in order and
@@ -14,19 +18,27 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "archive/archiver.h"
+#include "archive/registry_schema_source.h"
 #include "base/logging.h"
 #include "cli/cli.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "io/file_system.h"
+#include "kafka/group/group_broker_wiring.h"
+#include "kafka/group/producer_state.h"
 #include "kafka/server/broker.h"
 #include "log/log.h"
+#include "registry/batch_validation.h"
+#include "registry/service.h"
+#include "registry/validation.h"
 
 namespace braid::cli {
 
@@ -44,6 +56,17 @@ struct RuntimeOptions {
   bool fsync_every_append = false;
   int io_threads = 2;
   int64_t maintenance_interval_ms = 5000;
+  // group.initial.rebalance.delay.ms of the group coordinator.
+  int32_t group_initial_rebalance_delay_ms = 3000;
+  // Schema registry of `braid up` (HTTP, Confluent REST API).
+  std::string registry_listen = "127.0.0.1:8081";
+  // Master dataset root of `braid up`'s archiver. Default: <data>/archive.
+  std::string archive_root;
+  // Codec of the archived Avro files. Default: deflate.
+  std::string archive_codec = "deflate";
+  // The archiver closes and lists a file at the latest after this long.
+  // Default: 60000 (ArchiverOptions::roll_interval_ms).
+  int64_t archive_roll_ms = 60'000;
 };
 
 class Runtime;
@@ -80,6 +103,16 @@ class Runtime {
   }
 
   void AddRole(std::unique_ptr<Role> role) { roles_.push_back(std::move(role)); }
+
+  // Produce-time schema validation, set by the registry role (null without
+  // one). Owned by that role; valid until it stops (after the broker).
+  registry::RecordValidator* record_validator() const { return validator_; }
+  void set_record_validator(registry::RecordValidator* v) { validator_ = v; }
+
+  // The embedded schema registry, set by the registry role (null without one).
+  // Owned by that role; valid until it stops (after the roles started later).
+  registry::Registry* registry() const { return registry_; }
+  void set_registry(registry::Registry* r) { registry_ = r; }
 
   // Starts every role, then the admin HTTP server (so /health lists them).
   Status Start() {
@@ -148,6 +181,8 @@ class Runtime {
   RuntimeOptions options_;
   http::Registry metrics_;
   std::unique_ptr<log::Log> log_;
+  registry::RecordValidator* validator_ = nullptr;
+  registry::Registry* registry_ = nullptr;
   std::vector<std::unique_ptr<Role>> roles_;
   std::vector<Role*> started_;
   std::unique_ptr<http::Server> http_;
@@ -157,6 +192,8 @@ class Runtime {
   bool stopping_ = false;  // guarded by mu_
 };
 
+// The Kafka broker with consumer groups (committed offsets under
+// <data>/__consumer_offsets) and idempotent producers.
 class BrokerRole : public Role {
  public:
   std::string name() const override { return "broker"; }
@@ -164,6 +201,7 @@ class BrokerRole : public Role {
   Status Start(Runtime* rt) override {
     const RuntimeOptions& o = rt->options();
     ASSIGN_OR_RETURN(log::Log * log, rt->GetLog());
+    io::FileSystem* fs = io::DefaultFileSystem();
     kafka::BrokerOptions bo;
     bo.listen = o.listen;
     bo.advertise = o.advertise;
@@ -177,8 +215,40 @@ class BrokerRole : public Role {
     }
     ASSIGN_OR_RETURN(bo.cluster_id,
                      kafka::LoadOrCreateClusterId(io::JoinPath(o.data_dir, "broker")));
+
+    // Consumer groups and idempotent producers (kafka/group/README.md).
+    kafka::GroupCoordinatorOptions go;
+    go.offsets_dir = io::JoinPath(o.data_dir, "__consumer_offsets");
+    go.initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
+    coordinator_ = std::make_unique<kafka::GroupCoordinator>(fs, SystemClock(), go);
+    RETURN_IF_ERROR(coordinator_->Open());
+    ASSIGN_OR_RETURN(producer_ids_,
+                     kafka::ProducerIdManager::Open(fs, io::JoinPath(o.data_dir, "producer_ids")));
+    kafka::ProducerStateOptions po;
+    po.snapshot_dir = io::JoinPath(o.data_dir, "producer-state");
+    RETURN_IF_ERROR(fs->CreateDirs(po.snapshot_dir));
+    producers_ = std::make_unique<kafka::ProducerStateManager>(fs, SystemClock(), po);
+    bo.producers = producers_.get();
+    kafka::GroupCoordinator* coordinator = coordinator_.get();
+    bo.on_connection_closed = [coordinator](uint64_t id) { coordinator->OnConnectionClosed(id); };
+    bo.on_topic_deleted = [coordinator](const std::string& t) { coordinator->OnTopicDeleted(t); };
+    if (rt->record_validator() != nullptr) {
+      bo.validate_batch = registry::MakeProduceValidator(log, rt->record_validator());
+    }
+
     broker_ = std::make_unique<kafka::Broker>(bo, log, rt->metrics());
+    const int32_t node_id = bo.node_id.value();
+    kafka::Broker* broker = broker_.get();
+    handlers_ =
+        std::make_unique<kafka::GroupHandlers>(coordinator, producer_ids_.get(), [broker, node_id] {
+          // The advertised address, exactly as in Metadata.
+          std::string a = broker->advertised_address();
+          size_t c = a.rfind(':');
+          return kafka::CoordinatorEndpoint{node_id, a.substr(0, c), std::atoi(a.c_str() + c + 1)};
+        });
+    kafka::RegisterGroupApis(broker, handlers_.get());
     RETURN_IF_ERROR(broker_->Start());
+    ticker_ = std::thread([this] { TickLoop(); });
     auto hp = kafka::SplitHostPort(o.listen);
     std::printf("braid: broker listening on %s:%d (advertised %s, cluster id %s)\n",
                 hp.ok() ? hp->first.c_str() : "?", broker_->port(),
@@ -188,14 +258,160 @@ class BrokerRole : public Role {
 
   void Stop() override {
     if (broker_) broker_->Stop();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+    if (producers_) {
+      Status s = producers_->WriteSnapshots();
+      if (!s.ok()) LOG_WARN("producer state snapshots: {}", s.ToString());
+    }
+    broker_.reset();
+    handlers_.reset();
+    coordinator_.reset();
+    producers_.reset();
+    producer_ids_.reset();
   }
 
  private:
-  std::unique_ptr<kafka::Broker> broker_;
+  // Group timeouts every 100 ms; producer snapshots and expiry every 60 s.
+  void TickLoop() {
+    constexpr int kSnapshotEveryTicks = 600;
+    int ticks = 0;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (stopping_) break;
+      lock.unlock();
+      coordinator_->Tick();
+      if (++ticks % kSnapshotEveryTicks == 0) {
+        producers_->ExpireProducers();
+        Status s = producers_->WriteSnapshots();
+        if (!s.ok()) LOG_WARN("producer state snapshots: {}", s.ToString());
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<kafka::GroupCoordinator> coordinator_;
+  std::unique_ptr<kafka::ProducerIdManager> producer_ids_;
+  std::unique_ptr<kafka::ProducerStateManager> producers_;
+  std::unique_ptr<kafka::GroupHandlers> handlers_;
+  std::unique_ptr<kafka::Broker> broker_;  // declared last: destroyed first
+  std::thread ticker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
 };
 
-// Every role `braid up` runs, in start order. Add new roles here.
-void AddUpRoles(Runtime* rt) { rt->AddRole(std::make_unique<BrokerRole>()); }
+// The schema registry over the log's `_schemas` topic, served on
+// --registry-listen, and the record validator the broker uses for topics
+// with braid.{key,value}.schema.validation=true. Start before the broker.
+class RegistryRole : public Role {
+ public:
+  std::string name() const override { return "registry"; }
+
+  Status Start(Runtime* rt) override {
+    const RuntimeOptions& o = rt->options();
+    ASSIGN_OR_RETURN(log::Log * log, rt->GetLog());
+    ASSIGN_OR_RETURN(registry_, registry::OpenRegistryOnLog(log));
+    validator_ = std::make_unique<registry::RecordValidator>(registry_.get());
+    http::ServerOptions ho;
+    ho.listen = o.registry_listen;
+    ho.threads = 2;
+    http_ = std::make_unique<http::Server>(ho);
+    registry::Registry* r = registry_.get();
+    http_->Route("*", "/",
+                 [r](const http::Request& q) { return registry::ServeHttp<http::Response>(r, q); });
+    RETURN_IF_ERROR(http_->Start());
+    rt->set_record_validator(validator_.get());
+    rt->set_registry(registry_.get());
+    std::printf("braid: registry listening on port %d\n", http_->port());
+    return Status::OK();
+  }
+
+  void Stop() override {
+    if (http_) http_->Stop();
+    http_.reset();
+    validator_.reset();
+    registry_.reset();
+  }
+
+ private:
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<registry::RecordValidator> validator_;
+  std::unique_ptr<http::Server> http_;
+};
+
+// The archiver: moves every record of the archived topics (braid.archive=true,
+// or values that are registered Avro) from the log into the master dataset
+// (src/archive/README.md). Resolves schema ids through the registry role's
+// registry, which must start before it (the same instance, so schemas
+// registered after start-up are seen).
+class ArchiverRole : public Role {
+ public:
+  std::string name() const override { return "archiver"; }
+
+  Status Start(Runtime* rt) override {
+    const RuntimeOptions& o = rt->options();
+    ASSIGN_OR_RETURN(log::Log * log, rt->GetLog());
+    if (rt->registry() == nullptr) {
+      return Status::FailedPrecondition("the archiver needs the registry role");
+    }
+    schemas_ = std::make_unique<archive::RegistrySchemaSource>(rt->registry());
+    archive::ArchiverOptions ao;
+    ao.root = o.archive_root.empty() ? io::JoinPath(o.data_dir, "archive") : o.archive_root;
+    ao.codec = o.archive_codec;
+    ao.roll_interval_ms = o.archive_roll_ms;
+    archiver_ = std::make_unique<archive::Archiver>(log, schemas_.get(), ao);
+    RETURN_IF_ERROR(archiver_->Start());
+    archive::Archiver* a = archiver_.get();
+    rt->metrics()->AddCollector([a](http::SampleWriter* w) {
+      const archive::ArchiverStats s = a->stats();
+      w->Counter("braid_archive_records_total", "Records archived", {},
+                 static_cast<double>(s.records_archived));
+      w->Counter("braid_archive_bytes_total", "Bytes of archived files", {},
+                 static_cast<double>(s.bytes_archived));
+      w->Counter("braid_archive_files_total", "Files written", {},
+                 static_cast<double>(s.files_written));
+      w->Counter("braid_archive_dead_letters_total", "Records sent to dead-letter files", {},
+                 static_cast<double>(s.dead_letter_records));
+      w->Counter("braid_archive_consolidations_total", "Consolidations of small files", {},
+                 static_cast<double>(s.consolidations));
+      w->Gauge("braid_archive_paused", "1 while archiving is paused by an error", {},
+               s.paused ? 1 : 0);
+      for (const auto& l : s.lag) {
+        http::Labels lb = {{"topic", l.topic}, {"partition", std::to_string(l.partition)}};
+        w->Gauge("braid_archive_lag_records", "Records not yet archived", lb,
+                 static_cast<double>(l.lag_records));
+        w->Gauge("braid_archive_lag_seconds", "Age of the oldest unarchived record", lb,
+                 l.lag_seconds);
+      }
+    });
+    std::printf("braid: archiver writing to %s\n", ao.root.c_str());
+    return Status::OK();
+  }
+
+  void Stop() override {
+    if (archiver_) archiver_->Stop();
+    archiver_.reset();
+    schemas_.reset();
+  }
+
+ private:
+  std::unique_ptr<archive::SchemaSource> schemas_;
+  std::unique_ptr<archive::Archiver> archiver_;
+};
+
+// Every role `braid up` runs, in start order (stopped in reverse). Add new
+// roles here.
+void AddUpRoles(Runtime* rt) {
+  rt->AddRole(std::make_unique<RegistryRole>());
+  rt->AddRole(std::make_unique<BrokerRole>());
+  rt->AddRole(std::make_unique<ArchiverRole>());
+}
 
 // Runs the roles until SIGINT or SIGTERM. Returns the exit code.
 int RunUntilSignal(Runtime* rt) {
@@ -248,6 +464,10 @@ void AddCommonOptions(CLI::App* cmd, RuntimeOptions* o) {
                   "How often retention, segment.ms and flush.ms are applied")
       ->capture_default_str()
       ->check(CLI::Range(10, 3600000));
+  cmd->add_option("--group-initial-rebalance-delay-ms", o->group_initial_rebalance_delay_ms,
+                  "How long the first rebalance of an empty consumer group waits for more members")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 300000));
 }
 
 }  // namespace
@@ -270,11 +490,25 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
     auto o = std::make_shared<RuntimeOptions>();
     o->http_listen = "127.0.0.1:8080";
     CLI::App* cmd = root->add_subcommand(
-        "up", "Run every braid role on one data directory (broker, HTTP /health and /metrics)");
+        "up",
+        "Run every braid role on one data directory (schema registry, broker, archiver, HTTP "
+        "/health and /metrics)");
     AddCommonOptions(cmd, o.get());
     cmd->add_option("--listen", o->listen, "HOST:PORT for Kafka clients")->capture_default_str();
     cmd->add_option("--http-listen", o->http_listen, "HOST:PORT for /health and /metrics")
         ->capture_default_str();
+    cmd->add_option("--registry-listen", o->registry_listen,
+                    "HOST:PORT for the schema registry (Confluent REST API)")
+        ->capture_default_str();
+    cmd->add_option("--archive-root", o->archive_root,
+                    "Master dataset directory of the archiver (default: DATA/archive)");
+    cmd->add_option("--archive-codec", o->archive_codec,
+                    "Codec of archived Avro files: null|deflate|snappy|zstandard|bzip2|xz")
+        ->capture_default_str();
+    cmd->add_option("--archive-roll-ms", o->archive_roll_ms,
+                    "Close and list an archive file at the latest after this many ms")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
     cmd->callback([o, exit_code] {
       Runtime rt(*o);
       AddUpRoles(&rt);

@@ -38,6 +38,7 @@ class Braid:
         self.http = http
         self.port = None
         self.http_port = None
+        self.registry_port = None
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + ".out")
         self.log_path = os.path.abspath(self.log_path)
@@ -55,6 +56,10 @@ class Braid:
         if self.http:
             self.http_port = free_port()
             args += ["--http-listen", "127.0.0.1:%d" % self.http_port]
+        if self.command == "up" and "--registry-listen" not in self.extra_args:
+            # `braid up` also serves the schema registry (default port 8081).
+            self.registry_port = free_port()
+            args += ["--registry-listen", "127.0.0.1:%d" % self.registry_port]
         args += self.extra_args
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(("\n=== %s\n" % " ".join(args)).encode())

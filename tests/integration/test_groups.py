@@ -1,17 +1,18 @@
 """Consumer groups against braid with real clients: kcat -G, confluent-kafka
-(librdkafka 2.0.2) and kafka-python 2.0.2 group consumers.
+(librdkafka 2.0.2) and kafka-python 2.0.2 group consumers, and kafkajs 2.2.4
+(node/kafkajs_group.js) when node is installed.
 
 * 2 then 3 members split the partitions without overlap;
 * every record is consumed exactly once while members join, leave and are
   killed with SIGKILL (consumers commit synchronously before reporting a
   record; kills happen only when the group is idle, so the commit/report
-  window cannot be hit);
+  window cannot be hit; a clean leave is SIGTERM, on which the consumer
+  finishes the record in hand and closes);
 * a braid restart resumes from the committed offsets;
 * `braid groups list|describe|reset-offsets`.
 
-Skipped when the broker does not advertise JoinGroup (groups not wired).
-Set BRAID_GROUP_TEST_BROKER to the kafka_group_test_broker binary to run the
-same tests against the group module's own test broker instead of braid.
+Runs against the real braid binary (BRAID_BIN, `braid broker`); skipped when
+it does not advertise JoinGroup.
 """
 
 import os
@@ -29,7 +30,8 @@ import unittest
 import braidtest
 
 PY = "/usr/bin/python3"
-HARNESS = os.environ.get("BRAID_GROUP_TEST_BROKER", "")
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+KAFKAJS_CONSUMER = ["node", os.path.join(NODE_DIR, "kafkajs_group.js")]
 
 
 def advertised_apis(bootstrap):
@@ -58,68 +60,21 @@ def _recv(s, n):
     return buf
 
 
-class HarnessBroker:
-    """kafka_group_test_broker with the braidtest.Braid interface."""
-
-    def __init__(self, data_dir=None):
-        self.own_dir = data_dir is None
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="braid-grp-")
-        self.log_path = self.data_dir.rstrip("/") + ".out"
-        self.proc = None
-        self.port = None
-
-    @property
-    def bootstrap(self):
-        return "127.0.0.1:%d" % self.port
-
-    def start(self):
-        self.port = braidtest.free_port()
-        log = open(self.log_path, "ab")
-        env = dict(os.environ, BRAID_GROUP_INITIAL_DELAY_MS="1000")
-        self.proc = subprocess.Popen([HARNESS, self.data_dir, str(self.port)], stdout=log,
-                                     stderr=subprocess.STDOUT, env=env)
-        braidtest.wait_until(lambda: "port=" in self.output(), what="harness start")
-        return self
-
-    def output(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc is None:
-            return None
-        os.kill(self.proc.pid, signal.SIGTERM)
-        rc = self.proc.wait(20)
-        self.proc = None
-        return rc
-
-    def kill(self):
-        if self.proc is not None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
-
-    def cleanup(self):
-        self.kill()
-        if self.own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-def new_broker(data_dir=None):
-    if HARNESS:
-        return HarnessBroker(data_dir)
-    return braidtest.Braid("broker", data_dir=data_dir)
+def new_broker(data_dir=None, extra_args=None):
+    """`braid broker` (BRAID_BIN) with a 1 s initial rebalance delay."""
+    return braidtest.Braid("broker", data_dir=data_dir,
+                           extra_args=["--group-initial-rebalance-delay-ms", "1000"]
+                           + list(extra_args or []))
 
 
 # A consumer process: prints "ASSIGN t:p,..." on every assignment and
 # "MSG <value>" for every record, after committing it synchronously.
 CONFLUENT_CONSUMER = r"""
-import sys
+import signal, sys
 from confluent_kafka import Consumer
 bootstrap, group, topic, assignor = sys.argv[1:5]
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))  # leave cleanly
 def on_assign(c, parts):
     print("ASSIGN " + ",".join(str(p.partition) for p in parts), flush=True)
 def on_revoke(c, parts):
@@ -130,7 +85,7 @@ c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
               "partition.assignment.strategy": assignor})
 c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
 try:
-    while True:
+    while not stop:
         m = c.poll(0.2)
         if m is None or m.error():
             continue
@@ -141,7 +96,7 @@ finally:
 """
 
 KAFKA_PYTHON_CONSUMER = r"""
-import sys, logging
+import signal, sys, logging
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 bootstrap, group, topic, assignor = sys.argv[1:5]
@@ -154,11 +109,14 @@ c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commi
                   auto_offset_reset="earliest", session_timeout_ms=10000,
                   heartbeat_interval_ms=500, consumer_timeout_ms=-1)
 c.subscribe([topic], listener=L())
-while True:
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))  # leave cleanly
+while not stop:
     for tp, msgs in c.poll(timeout_ms=200).items():
         for m in msgs:
             c.commit({tp: OffsetAndMetadata(m.offset + 1, "")})
             print("MSG " + m.value.decode(), flush=True)
+c.close()
 """
 
 
@@ -166,8 +124,11 @@ class ConsumerProc:
     def __init__(self, script, bootstrap, group, topic, assignor="range"):
         self.lines = []
         self.lock = threading.Lock()
-        self.proc = subprocess.Popen([PY, "-c", script, bootstrap, group, topic, assignor],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # `script`: Python source, or an argv prefix (e.g. a node script).
+        argv = list(script) if isinstance(script, list) else [PY, "-c", script]
+        self.proc = subprocess.Popen(argv + [bootstrap, group, topic, assignor],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     cwd=NODE_DIR if os.path.isdir(NODE_DIR) else None)
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
 
@@ -221,10 +182,13 @@ class GroupsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.broker.stop()
-        if getattr(cls, "_failed", False):
+        rc = cls.broker.stop()
+        if getattr(cls, "_failed", False) or rc not in (0, None):
             sys.stderr.write("---- broker output ----\n%s\n" % cls.broker.output()[-20000:])
         cls.broker.cleanup()
+        # A clean stop (SIGTERM) must exit 0 (sanitizer reports fail it).
+        if rc not in (0, None):
+            raise AssertionError("braid exited with code %s on SIGTERM" % rc)
 
     def run(self, result=None):
         result = super().run(result)
@@ -322,6 +286,13 @@ class GroupsTest(unittest.TestCase):
     def test_kafka_python_members_join_leave_kill(self):
         self._members_join_leave_kill(KAFKA_PYTHON_CONSUMER, "kpython")
 
+    def test_kafkajs_members_join_leave_kill(self):
+        if shutil.which("node") is None:
+            self.skipTest("node is not installed")
+        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "kafkajs")):
+            self.skipTest("kafkajs not installed: run `npm ci` in %s" % NODE_DIR)
+        self._members_join_leave_kill(KAFKAJS_CONSUMER, "kafkajs")
+
     def test_kcat_balanced_consumer_resumes(self):
         topic = "grp-kcat"
         self.create_topic(topic, 3)
@@ -357,7 +328,7 @@ class GroupsTest(unittest.TestCase):
         k.close()
         # Restart the broker on the same data directory.
         data = self.broker.data_dir
-        self.broker.stop()
+        self.assertEqual(self.broker.stop(), 0)
         type(self).broker = new_broker(data)
         type(self).broker.own_dir = True
         self.broker.start()
@@ -371,8 +342,6 @@ class GroupsTest(unittest.TestCase):
             self.check_exactly_once([c], ["s%d" % i for i in range(20)])
         finally:
             c.stop()
-        if HARNESS:
-            return
         braid = braidtest.BRAID_BIN
         out = subprocess.run([braid, "groups", "list", "--bootstrap-server",
                               self.broker.bootstrap], capture_output=True, timeout=30)

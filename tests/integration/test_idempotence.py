@@ -1,7 +1,10 @@
 """Idempotent producers against braid.
 
 * librdkafka (confluent-kafka) with enable.idempotence=true: every record
-  once, in order;
+  once, in order; also while a TCP proxy in front of braid drops every
+  connection several times, loses responses to handled requests (so that
+  appended batches are retried) and braid itself is restarted (no duplicate,
+  no gap);
 * raw Produce v3 requests with hand-set producer id / epoch / sequence
   (batches built by kafka-python's DefaultRecordBatchBuilder): a retried batch
   is answered with error 0 and its original offset and is not appended
@@ -15,6 +18,7 @@ Skipped when the broker does not advertise InitProducerId.
 import random
 import socket
 import struct
+import threading
 import time
 import unittest
 
@@ -81,6 +85,83 @@ def batch(pid, epoch, seq, n, tag):
     return b.build()
 
 
+class Proxy:
+    """A TCP proxy 127.0.0.1:port -> 127.0.0.1:upstream_port that can drop
+    every open connection (drop_all) and be re-pointed (upstream_port)."""
+
+    def __init__(self):
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.port = self.lsock.getsockname()[1]
+        self.upstream_port = None
+        self.lock = threading.Lock()
+        self.socks = []
+        self.swallow = False
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+                u.settimeout(None)
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.socks += [c, u]
+            threading.Thread(target=self._pump, args=(c, u, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, True), daemon=True).start()
+
+    def lose_next_response(self):
+        """The next bytes braid sends are not forwarded and that connection is
+        closed: the request was handled (e.g. a batch appended) but the client
+        never learns it, so it retries."""
+        with self.lock:
+            self.swallow = True
+
+    def _pump(self, a, b, from_upstream):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if from_upstream:
+                    with self.lock:
+                        lose, self.swallow = self.swallow, False
+                    if lose:
+                        break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def drop_all(self):
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for x in socks:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def close(self):
+        self.closed = True
+        self.lsock.close()
+        self.drop_all()
+
+
 class IdempotenceTest(unittest.TestCase):
 
     @classmethod
@@ -98,8 +179,11 @@ class IdempotenceTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.broker.stop()
+        rc = cls.broker.stop()
+        out = cls.broker.output()
         cls.broker.cleanup()
+        if rc not in (0, None):
+            raise AssertionError("braid exited with code %s on SIGTERM:\n%s" % (rc, out[-20000:]))
 
     def create_topic(self, name, partitions=1):
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -139,6 +223,60 @@ class IdempotenceTest(unittest.TestCase):
         c.close()
         self.assertEqual(got, [b"v%d" % i for i in range(2000)])
 
+    def test_librdkafka_idempotent_through_drops_and_restart(self):
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+        proxy = Proxy()
+        self.addCleanup(proxy.close)
+        b = new_broker(extra_args=["--advertise", "127.0.0.1:%d" % proxy.port])
+        self.addCleanup(b.cleanup)
+        b.start()
+        proxy.upstream_port = b.port
+        bootstrap = "127.0.0.1:%d" % proxy.port
+        topic = "idem-drops"
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        for f in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+            f.result(30)
+        p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                      "linger.ms": 5, "batch.num.messages": 50, "message.timeout.ms": 120000,
+                      "reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 500})
+        errors = []
+        n = 6000
+        for i in range(n):
+            p.produce(topic, b"v%d" % i, partition=0,
+                      on_delivery=lambda err, m: err and errors.append(err))
+            p.poll(0)
+            if i % 1000 == 500:
+                proxy.drop_all()  # in-flight batches are retried
+            if i % 400 == 200:
+                proxy.lose_next_response()  # appended, unacknowledged: retried
+            if i == 3200:
+                self.assertEqual(b.stop(), 0)  # SIGTERM: producer state snapshotted
+                proxy.drop_all()
+                b.start()
+                proxy.upstream_port = b.port
+            time.sleep(0.0005)
+        self.assertEqual(p.flush(120), 0)
+        self.assertEqual(errors, [])
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": "idem-drops"})
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        got = []
+        deadline = time.time() + 60
+        while len(got) < n and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is not None and not m.error():
+                got.append(m.value())
+        time.sleep(0.5)
+        m = c.poll(1.0)
+        while m is not None:
+            if not m.error():
+                got.append(m.value())
+            m = c.poll(0.5)
+        c.close()
+        self.assertEqual(b.stop(), 0)
+        self.assertEqual(len(got), n, "duplicates or gaps")
+        self.assertEqual(got, [b"v%d" % i for i in range(n)])
+
     def test_sequence_rules_and_restart(self):
         topic = "idem-raw"
         self.create_topic(topic)
@@ -162,7 +300,7 @@ class IdempotenceTest(unittest.TestCase):
         c.close()
         # After a restart the retry of the last batch is still a duplicate.
         data = self.broker.data_dir
-        self.broker.stop()
+        self.assertEqual(self.broker.stop(), 0)
         type(self).broker = new_broker(data)
         type(self).broker.own_dir = True
         self.broker.start()

@@ -7,6 +7,7 @@
 
 #include "base/logging.h"
 #include "io/file_system.h"
+#include "kafka/group/producer_state_log.h"
 #include "kafka/protocol/compression.h"
 #include "kafka/protocol/header.h"
 
@@ -126,6 +127,19 @@ void Broker::RegisterMetrics() {
 }
 
 Status Broker::Start() {
+  if (options_.producers != nullptr) {
+    // Idempotent producers: rebuild their state before any Produce is served.
+    for (const auto& topic : log_->ListTopics()) {
+      for (int32_t p = 0; p < topic.partition_count; ++p) {
+        ASSIGN_OR_RETURN(auto partition, log_->GetPartition(topic.name, PartitionId(p)));
+        Status s = EnsureProducerState(*partition);
+        if (!s.ok()) {
+          return s.WithContext("recovering producer state of " + topic.name + "-" +
+                               std::to_string(p));
+        }
+      }
+    }
+  }
   ServerOptions so;
   so.listen = options_.listen;
   so.threads = options_.io_threads;
@@ -199,6 +213,17 @@ void Broker::OnConnectionClosed(const ConnectionInfo& conn) {
     }
   }
   for (const auto& op : orphans) FinishFetch(op, FetchResponse{});
+  if (options_.on_connection_closed) options_.on_connection_closed(conn.id);
+}
+
+Status Broker::EnsureProducerState(const log::Partition& partition) {
+  if (options_.producers == nullptr) return Status::OK();
+  std::pair<std::string, int32_t> key{partition.topic(), partition.id().value()};
+  std::lock_guard<std::mutex> lock(producers_mu_);
+  if (recovered_.count(key) != 0) return Status::OK();
+  RETURN_IF_ERROR(RecoverFromLog(options_.producers, partition));
+  recovered_.insert(std::move(key));
+  return Status::OK();
 }
 
 void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std::string> frame,

@@ -20,11 +20,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,8 @@
 #include "log/log.h"
 
 namespace braid::kafka {
+
+class ProducerStateManager;  // kafka/group/producer_state.h
 
 struct BrokerOptions {
   // Address to bind, "HOST:PORT" (port 0: any free port).
@@ -64,6 +68,27 @@ struct BrokerOptions {
   int32_t max_fetch_wait_ms = 60000;
   // Time source for latencies. Default: SystemClock().
   Clock* clock = nullptr;
+  // Idempotent-producer state (kafka/group/producer_state.h); must outlive
+  // the broker. When set, Start() rebuilds it from the log for every
+  // partition (RecoverFromLog) before serving, partitions created later are
+  // recovered on their first Produce, every Produce batch goes through
+  // ProducerStateManager::CheckAndAppend (duplicates are answered with error
+  // 0 and the original base offset), and DeleteTopics forgets the deleted
+  // partitions. Default: null (no sequence checks).
+  ProducerStateManager* producers = nullptr;
+  // Called (on an io thread) when a client connection closed, with its
+  // ConnectionInfo::id; e.g. GroupCoordinator::OnConnectionClosed so that
+  // members of a killed consumer leave at once. Default: none.
+  std::function<void(uint64_t connection_id)> on_connection_closed;
+  // Called after DeleteTopics deleted `topic`, e.g.
+  // GroupCoordinator::OnTopicDeleted. Default: none.
+  std::function<void(const std::string& topic)> on_topic_deleted;
+  // Called for every Produce batch (exactly one RecordBatch v2, as received)
+  // before it is appended and before the idempotence check; a non-OK
+  // Status rejects the batch with INVALID_RECORD (87) and nothing is
+  // appended. Must be thread-safe. Used for schema validation
+  // (registry::MakeProduceValidator). Default: none (every batch passes).
+  std::function<Status(std::string_view topic, std::string_view batch)> validate_batch;
 };
 
 class Broker final : public RequestHandler {
@@ -133,6 +158,10 @@ class Broker final : public RequestHandler {
   void FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp);
   static uint64_t FetchConnectionId(const FetchOp& op);
 
+  // Rebuilds the producer state of `partition` from the log once (no-op
+  // without options_.producers or when already done).
+  Status EnsureProducerState(const log::Partition& partition);
+
   // Returns the partition, creating the topic first if `auto_create` and
   // allowed. Errors are Kafka error codes.
   ErrorCode EnsureTopic(const std::string& topic, bool auto_create);
@@ -147,6 +176,9 @@ class Broker final : public RequestHandler {
   std::string advertised_host_;
   int advertised_port_ = 0;
   std::atomic<bool> stopped_{false};
+
+  std::mutex producers_mu_;  // serializes recovery; guards recovered_
+  std::set<std::pair<std::string, int32_t>> recovered_;
 
   std::mutex fetch_mu_;
   std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/logging.h"
+#include "kafka/group/producer_state.h"
 #include "kafka/server/broker.h"
 
 namespace braid::kafka {
@@ -131,9 +132,19 @@ void Broker::HandleDeleteTopics(const RequestContext& ctx, DeleteTopicsRequest& 
   for (const auto& name : req.topic_names) {
     DeleteTopicsResponse::Result& r = resp.responses.emplace_back();
     r.name = name;
+    auto info = log_->DescribeTopic(name);
     Status s = log_->DeleteTopic(name);
     r.error_code = AdminErrorCode(s, ErrorCode::kInvalidTopicException);
-    if (s.ok()) LOG_INFO("kafka: deleted topic '{}'", name);
+    if (!s.ok()) continue;
+    LOG_INFO("kafka: deleted topic '{}'", name);
+    if (options_.producers != nullptr && info.ok()) {
+      std::lock_guard<std::mutex> lock(producers_mu_);
+      for (int32_t p = 0; p < info->partition_count; ++p) {
+        options_.producers->RemovePartition(TopicPartition{name, p});
+        recovered_.erase({name, p});
+      }
+    }
+    if (options_.on_topic_deleted) options_.on_topic_deleted(name);
   }
   reply(resp);
 }

@@ -1,7 +1,10 @@
 // Produce (key 0): RecordBatch v2 only (v0-2 requests carry magic 0/1
 // MessageSets: INVALID_RECORD), exactly one batch per partition, answered
-// after the batch is in the log.
+// after the batch is in the log. Each batch is first offered to
+// BrokerOptions::validate_batch (schema validation), then, with
+// BrokerOptions::producers, to the idempotent-producer sequence check.
 #include "base/logging.h"
+#include "kafka/group/producer_state_log.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/broker.h"
 #include "log/record_batch.h"
@@ -87,7 +90,59 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
         any_error = true;
         continue;
       }
-      auto appended = (*partition)->Append(records);
+      if (options_.validate_batch) {
+        Status valid = options_.validate_batch(topic.name, records);
+        if (!valid.ok()) {
+          rp.error_code = ErrorCode::kInvalidRecord;
+          rp.log_start_offset = (*partition)->log_start_offset();
+          LOG_DEBUG("kafka: produce to {}-{} failed validation: {}", topic.name,
+                    part.partition_index.value(), valid.ToString());
+          any_error = true;
+          continue;
+        }
+      }
+      Result<log::AppendResult> appended = Status(StatusCode::kInternal, "not appended");
+      if (options_.producers == nullptr) {
+        appended = (*partition)->Append(records);
+      } else {
+        Status recovered = EnsureProducerState(**partition);
+        if (!recovered.ok()) {
+          rp.error_code = ErrorCode::kKafkaStorageError;
+          rp.log_start_offset = (*partition)->log_start_offset();
+          LOG_WARN("kafka: producer state of {}-{}: {}", topic.name, part.partition_index.value(),
+                   recovered.ToString());
+          any_error = true;
+          continue;
+        }
+        auto checked = options_.producers->CheckAndAppend(
+            TopicPartition{topic.name, part.partition_index.value()},
+            ProducerBatchFromHeader(*header), [&]() -> Result<int64_t> {
+              appended = (*partition)->Append(records);
+              if (!appended.ok()) return appended.status();
+              return appended->base_offset.value();
+            });
+        if (!checked.ok()) {
+          appended = checked.status();
+        } else if (checked->outcome == ProducerCheck::Outcome::kDuplicate) {
+          // What librdkafka expects for a retried batch: success with the
+          // offset the batch got the first time.
+          rp.error_code = ErrorCode::kNone;
+          rp.base_offset = Offset(checked->duplicate_base_offset);
+          rp.log_append_time_ms = -1;
+          rp.log_start_offset = (*partition)->log_start_offset();
+          LOG_DEBUG("kafka: duplicate batch to {}-{} (producer {}, seq {}) answered with offset {}",
+                    topic.name, part.partition_index.value(), header->producer_id.value(),
+                    header->base_sequence, checked->duplicate_base_offset);
+          continue;
+        } else if (checked->outcome == ProducerCheck::Outcome::kError) {
+          rp.error_code = checked->error;  // 45, 46, 47 or 59
+          rp.log_start_offset = (*partition)->log_start_offset();
+          LOG_DEBUG("kafka: produce to {}-{} rejected by the sequence check: error {}", topic.name,
+                    part.partition_index.value(), static_cast<int>(checked->error));
+          any_error = true;
+          continue;
+        }
+      }
       if (!appended.ok()) {
         rp.error_code = AppendErrorCode(appended.status());
         rp.log_start_offset = (*partition)->log_start_offset();

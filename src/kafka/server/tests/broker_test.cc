@@ -9,8 +9,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "io/file_system.h"
+#include "kafka/group/producer_state.h"
 #include "kafka/protocol/header.h"
 #include "kafka/protocol/messages.h"
 #include "kafka/protocol/record_batch.h"
@@ -464,6 +469,96 @@ TEST_F(BrokerTest, DeleteRecordsMovesLogStart) {
   EXPECT_NE(text.find("braid_log_start_offset{topic=\"dr\",partition=\"0\"} 4"), std::string::npos)
       << text;
   EXPECT_NE(text.find("braid_kafka_requests_total{api=\"Produce\"} 3"), std::string::npos);
+}
+
+std::string IdempotentBatch(int64_t pid, int32_t seq, int n) {
+  RecordBatchBuilderOptions o;
+  o.producer_id = pid;
+  o.producer_epoch = 0;
+  o.base_sequence = seq;
+  RecordBatchBuilder b(o);
+  for (int i = 0; i < n; ++i) {
+    std::string value = "v";  // not "v" + ...: g++ 12 -Wrestrict false positive
+    value += std::to_string(i);
+    b.Add(1700000000000 + i, std::string("k"), value);
+  }
+  return *b.Build();
+}
+
+TEST_F(BrokerTest, HooksValidationIdempotenceConnectionCloseTopicDelete) {
+  std::string existing_dir = (dir_ / "producer-state").string();
+  std::filesystem::create_directories(existing_dir);
+  // A partition with an idempotent batch before the hooked broker starts:
+  // Start() recovers it, so its retry is a duplicate.
+  ASSERT_TRUE(log_->CreateTopic("old", 1).ok());
+  {
+    Client c(broker_->port());
+    auto pr = c.Call<ProduceResponse>(7, MakeProduce("old", IdempotentBatch(7, 0, 2)));
+    ASSERT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+  }
+  broker_.reset();
+  ProducerStateOptions po;
+  po.snapshot_dir = existing_dir;
+  ProducerStateManager producers(io::DefaultFileSystem(), SystemClock(), po);
+  std::mutex mu;
+  std::vector<uint64_t> closed;
+  std::vector<std::string> deleted;
+  BrokerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.producers = &producers;
+  o.on_connection_closed = [&](uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu);
+    closed.push_back(id);
+  };
+  o.on_topic_deleted = [&](const std::string& t) {
+    std::lock_guard<std::mutex> lock(mu);
+    deleted.push_back(t);
+  };
+  o.validate_batch = [](std::string_view topic, std::string_view) {
+    return topic == "strict" ? Status::InvalidArgument("no") : Status::OK();
+  };
+  broker_ = std::make_unique<Broker>(o, log_.get(), nullptr);
+  ASSERT_TRUE(broker_->Start().ok());
+  {
+    Client c(broker_->port());
+    // Recovered at start: the retry is answered with the original offset.
+    auto pr = c.Call<ProduceResponse>(7, MakeProduce("old", IdempotentBatch(7, 0, 2)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+    EXPECT_EQ(pr.responses[0].partitions[0].base_offset, Offset(0));
+    // Validation failure: INVALID_RECORD, nothing appended.
+    pr = c.Call<ProduceResponse>(7, MakeProduce("strict", IdempotentBatch(8, 0, 1)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kInvalidRecord);
+    EXPECT_EQ((*log_->GetPartition("strict", PartitionId(0)))->log_end_offset(), Offset(0));
+    // New partition (recovered lazily): append, duplicate, gap.
+    pr = c.Call<ProduceResponse>(7, MakeProduce("new", IdempotentBatch(9, 0, 3)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+    pr = c.Call<ProduceResponse>(7, MakeProduce("new", IdempotentBatch(9, 3, 1)));
+    EXPECT_EQ(pr.responses[0].partitions[0].base_offset, Offset(3));
+    pr = c.Call<ProduceResponse>(7, MakeProduce("new", IdempotentBatch(9, 0, 3)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kNone);
+    EXPECT_EQ(pr.responses[0].partitions[0].base_offset, Offset(0));
+    pr = c.Call<ProduceResponse>(7, MakeProduce("new", IdempotentBatch(9, 9, 1)));
+    EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kOutOfOrderSequenceNumber);
+    EXPECT_EQ((*log_->GetPartition("new", PartitionId(0)))->log_end_offset(), Offset(4));
+    EXPECT_EQ(producers.ProducerCount({"new", 0}), 1u);
+    DeleteTopicsRequest del;
+    del.topic_names = {"new"};
+    del.timeout_ms = 1000;
+    auto dr = c.Call<DeleteTopicsResponse>(3, del);
+    EXPECT_EQ(dr.responses[0].error_code, ErrorCode::kNone);
+    EXPECT_EQ(producers.ProducerCount({"new", 0}), 0u);
+  }
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!closed.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  broker_.reset();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(closed.size(), 1u);
+  EXPECT_EQ(deleted, std::vector<std::string>{"new"});
 }
 
 }  // namespace
