@@ -209,7 +209,8 @@ bool GroupCoordinator::SupportsProtocols(
     const std::vector<std::pair<std::string, std::string>>& protocols) const {
   if (g->members.empty()) return true;
   if (type != g->protocol_type) return false;
-  for (const auto& [name, meta] : protocols) {
+  for (const auto& protocol : protocols) {
+    const std::string& name = protocol.first;  // not a structured binding: captured below
     bool all = std::all_of(g->members.begin(), g->members.end(),
                            [&](const auto& kv) { return kv.second.MetadataFor(name) != nullptr; });
     if (all) return true;
@@ -504,7 +505,8 @@ std::string GroupCoordinator::SelectProtocol(const Group* g) const {
     if (first == nullptr || m.join_order < first->join_order) first = &m;
   }
   std::vector<std::string> candidates;
-  for (const auto& [name, meta] : first->protocols) {
+  for (const auto& protocol : first->protocols) {
+    const std::string& name = protocol.first;  // not a structured binding: captured below
     bool all = std::all_of(g->members.begin(), g->members.end(),
                            [&](const auto& kv) { return kv.second.MetadataFor(name) != nullptr; });
     if (all) candidates.push_back(name);
