@@ -129,28 +129,36 @@ def main():
         for k, v in reb.items():
             print("4th member to first record (%s): min %.3f s median %.3f s max %.3f s"
                   % (k, min(v), statistics.median(v), max(v)))
-        thr = {"group": [], "assign": []}
+        total = {"group": [], "assign": []}
+        steady = {"group": [], "assign": []}
         for r in range(runs):
             for mode in ("group", "assign"):
-                t, n = throughput_run(b.bootstrap, topic, "bench-thr-%d" % r if mode == "group"
-                                      else None, records)
-                thr[mode].append(n / t)
-        for k, v in thr.items():
-            print("2 consumers, 8 partitions, %d x 100 B (%s): min %.0f median %.0f max %.0f rec/s"
-                  % (records, k, min(v), statistics.median(v), max(v)))
-        print("ratio group/assign throughput (median): %.2f" %
-              (statistics.median(thr["group"]) / statistics.median(thr["assign"])))
+                t, t_after, n = throughput_run(
+                    b.bootstrap, topic, "bench-thr-%d" % r if mode == "group" else None, records)
+                total[mode].append(n / t)
+                steady[mode].append(n / t_after)
+        for name, res in (("from start, incl. join", total), ("after assignment", steady)):
+            for k, v in res.items():
+                print("2 consumers, 8 partitions, %d x 100 B, %s (%s): min %.0f median %.0f "
+                      "max %.0f rec/s" % (records, name, k, min(v), statistics.median(v), max(v)))
+            print("ratio group/assign (%s, median): %.2f" % (
+                name, statistics.median(res["group"]) / statistics.median(res["assign"])))
     finally:
         b.stop()
         b.cleanup()
 
 
-def counting_member(bootstrap, topic, group, parts, counter, stop):
+def counting_member(bootstrap, topic, group, parts, counter, stop, assigned_at):
     c = Consumer(conf(bootstrap, group))
+
+    def mark(*_):
+        with assigned_at.get_lock():
+            assigned_at.value = max(assigned_at.value, time.time())
     if parts is None:
-        c.subscribe([topic])
+        c.subscribe([topic], on_assign=mark)
     else:
         c.assign([TopicPartition(topic, p, 0) for p in parts])
+        mark()
     while not stop.is_set():
         ms = c.consume(num_messages=5000, timeout=0.05)
         good = sum(1 for m in ms if not m.error())
@@ -161,23 +169,26 @@ def counting_member(bootstrap, topic, group, parts, counter, stop):
 
 
 def throughput_run(bootstrap, topic, group, records):
-    """Two processes; returns (seconds until `records` consumed in total, count)."""
+    """Two processes; returns (seconds from start until `records` consumed in
+    total, seconds from the last member's assignment until then, count)."""
     ctx = mp.get_context("fork")
     counter, stop = ctx.Value("q", 0), ctx.Event()
+    assigned_at = ctx.Value("d", 0.0)
     t0 = time.time()
     procs = [ctx.Process(target=counting_member,
                          args=(bootstrap, topic, group,
-                               None if group else list(range(i * 4, i * 4 + 4)), counter, stop))
+                               None if group else list(range(i * 4, i * 4 + 4)), counter, stop,
+                               assigned_at))
              for i in range(2)]
     for pr in procs:
         pr.start()
     while counter.value < records and time.time() - t0 < 300:
         time.sleep(0.01)
-    t = time.time() - t0
+    t_end = time.time()
     stop.set()
     for pr in procs:
         pr.join(20)
-    return t, counter.value
+    return t_end - t0, t_end - max(assigned_at.value, t0), counter.value
 
 
 if __name__ == "__main__":
