@@ -60,11 +60,14 @@ def _recv(s, n):
     return buf
 
 
+# `braid broker` options of these tests: a 1 s initial rebalance delay.
+GROUP_BROKER_ARGS = ["--group-initial-rebalance-delay-ms", "1000"]
+
+
 def new_broker(data_dir=None, extra_args=None):
-    """`braid broker` (BRAID_BIN) with a 1 s initial rebalance delay."""
+    """`braid broker` (BRAID_BIN) with GROUP_BROKER_ARGS."""
     return braidtest.Braid("broker", data_dir=data_dir,
-                           extra_args=["--group-initial-rebalance-delay-ms", "1000"]
-                           + list(extra_args or []))
+                           extra_args=GROUP_BROKER_ARGS + list(extra_args or []))
 
 
 # A consumer process: prints "ASSIGN t:p,..." on every assignment and
@@ -165,36 +168,16 @@ class ConsumerProc:
                 self.kill9()
 
 
-class GroupsTest(unittest.TestCase):
+class GroupsTest(braidtest.BraidTestCase):
+    braid_args = GROUP_BROKER_ARGS
 
     @classmethod
     def setUpClass(cls):
-        cls.broker = new_broker()
-        try:
-            cls.broker.start()
-        except Exception:
-            cls.broker.cleanup()
-            raise
+        super().setUpClass()
+        cls.broker = cls.braid
         if 11 not in advertised_apis(cls.broker.bootstrap):
-            cls.broker.stop()
-            cls.broker.cleanup()
+            super().tearDownClass()
             raise unittest.SkipTest("the broker does not advertise JoinGroup")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.broker.stop()
-        if getattr(cls, "_failed", False) or rc not in (0, None):
-            sys.stderr.write("---- broker output ----\n%s\n" % cls.broker.output()[-20000:])
-        cls.broker.cleanup()
-        # A clean stop (SIGTERM) must exit 0 (sanitizer reports fail it).
-        if rc not in (0, None):
-            raise AssertionError("braid exited with code %s on SIGTERM" % rc)
-
-    def run(self, result=None):
-        result = super().run(result)
-        if result is not None and (result.failures or result.errors):
-            type(self)._failed = True
-        return result
 
     def create_topic(self, name, partitions):
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -327,11 +310,8 @@ class GroupsTest(unittest.TestCase):
         k.commit(offsets=[TopicPartition(topic, 0, 7)], asynchronous=False)
         k.close()
         # Restart the broker on the same data directory.
-        data = self.broker.data_dir
         self.assertEqual(self.broker.stop(), 0)
-        type(self).broker = new_broker(data)
-        type(self).broker.own_dir = True
-        self.broker.start()
+        self.broker.start()  # the same data directory, new ports
         k = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "simplegroup"})
         self.assertEqual(k.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
         k.close()

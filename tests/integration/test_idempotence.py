@@ -23,7 +23,7 @@ import time
 import unittest
 
 import braidtest
-from test_groups import advertised_apis, new_broker
+from test_groups import GROUP_BROKER_ARGS, advertised_apis, new_broker
 
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -162,28 +162,16 @@ class Proxy:
         self.drop_all()
 
 
-class IdempotenceTest(unittest.TestCase):
+class IdempotenceTest(braidtest.BraidTestCase):
+    braid_args = GROUP_BROKER_ARGS
 
     @classmethod
     def setUpClass(cls):
-        cls.broker = new_broker()
-        try:
-            cls.broker.start()
-        except Exception:
-            cls.broker.cleanup()
-            raise
+        super().setUpClass()
+        cls.broker = cls.braid
         if 22 not in advertised_apis(cls.broker.bootstrap):
-            cls.broker.stop()
-            cls.broker.cleanup()
+            super().tearDownClass()
             raise unittest.SkipTest("the broker does not advertise InitProducerId")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.broker.stop()
-        out = cls.broker.output()
-        cls.broker.cleanup()
-        if rc not in (0, None):
-            raise AssertionError("braid exited with code %s on SIGTERM:\n%s" % (rc, out[-20000:]))
 
     def create_topic(self, name, partitions=1):
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -299,11 +287,8 @@ class IdempotenceTest(unittest.TestCase):
         self.assertEqual(c.produce(topic, 0, batch(pid, 0, 10, 1, "z"))[0], 47)
         c.close()
         # After a restart the retry of the last batch is still a duplicate.
-        data = self.broker.data_dir
         self.assertEqual(self.broker.stop(), 0)
-        type(self).broker = new_broker(data)
-        type(self).broker.own_dir = True
-        self.broker.start()
+        self.broker.start()  # the same data directory, new ports
         c = RawClient(self.broker.bootstrap)
         self.assertEqual(c.produce(topic, 0, batch(pid, 1, 0, 2, "c")), (0, 10))
         self.assertEqual(c.produce(topic, 0, batch(pid, 1, 2, 1, "d")), (0, 12))
