@@ -724,4 +724,31 @@ struct IncrementalAlterConfigsResponse {
 
 #undef BRAID_KAFKA_MESSAGE_METHODS
 
+// X(key, Name) once per API with a NameRequest/NameResponse pair above, `key`
+// being its ApiKey enumerator: one list for code that must handle every API.
+#define BRAID_KAFKA_FOR_EACH_API(X)      \
+  X(kProduce, Produce)                   \
+  X(kFetch, Fetch)                       \
+  X(kListOffsets, ListOffsets)           \
+  X(kMetadata, Metadata)                 \
+  X(kOffsetCommit, OffsetCommit)         \
+  X(kOffsetFetch, OffsetFetch)           \
+  X(kFindCoordinator, FindCoordinator)   \
+  X(kJoinGroup, JoinGroup)               \
+  X(kHeartbeat, Heartbeat)               \
+  X(kLeaveGroup, LeaveGroup)             \
+  X(kSyncGroup, SyncGroup)               \
+  X(kDescribeGroups, DescribeGroups)     \
+  X(kListGroups, ListGroups)             \
+  X(kApiVersions, ApiVersions)           \
+  X(kCreateTopics, CreateTopics)         \
+  X(kDeleteTopics, DeleteTopics)         \
+  X(kDeleteRecords, DeleteRecords)       \
+  X(kInitProducerId, InitProducerId)     \
+  X(kDescribeConfigs, DescribeConfigs)   \
+  X(kAlterConfigs, AlterConfigs)         \
+  X(kCreatePartitions, CreatePartitions) \
+  X(kDeleteGroups, DeleteGroups)         \
+  X(kIncrementalAlterConfigs, IncrementalAlterConfigs)
+
 }  // namespace braid::kafka

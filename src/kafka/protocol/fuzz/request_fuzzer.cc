@@ -45,29 +45,7 @@ void FuzzRequest(std::string_view data) {
   case ApiKey::key:                                  \
     RoundTrip<Name##Request, Name##Response>(&r, v); \
     break;
-    CASE(kProduce, Produce)
-    CASE(kFetch, Fetch)
-    CASE(kListOffsets, ListOffsets)
-    CASE(kMetadata, Metadata)
-    CASE(kOffsetCommit, OffsetCommit)
-    CASE(kOffsetFetch, OffsetFetch)
-    CASE(kFindCoordinator, FindCoordinator)
-    CASE(kJoinGroup, JoinGroup)
-    CASE(kHeartbeat, Heartbeat)
-    CASE(kLeaveGroup, LeaveGroup)
-    CASE(kSyncGroup, SyncGroup)
-    CASE(kDescribeGroups, DescribeGroups)
-    CASE(kListGroups, ListGroups)
-    CASE(kApiVersions, ApiVersions)
-    CASE(kCreateTopics, CreateTopics)
-    CASE(kDeleteTopics, DeleteTopics)
-    CASE(kDeleteRecords, DeleteRecords)
-    CASE(kInitProducerId, InitProducerId)
-    CASE(kDescribeConfigs, DescribeConfigs)
-    CASE(kAlterConfigs, AlterConfigs)
-    CASE(kCreatePartitions, CreatePartitions)
-    CASE(kDeleteGroups, DeleteGroups)
-    CASE(kIncrementalAlterConfigs, IncrementalAlterConfigs)
+    BRAID_KAFKA_FOR_EACH_API(CASE)
 #undef CASE
     default:
       break;

@@ -463,29 +463,7 @@ Result<std::string> ReencodeBody(int16_t key, int8_t kind, int16_t version, std:
   case ApiKey::k:                                                  \
     st = kind == 0 ? run(Name##Request()) : run(Name##Response()); \
     break;
-    CASE(kProduce, Produce)
-    CASE(kFetch, Fetch)
-    CASE(kListOffsets, ListOffsets)
-    CASE(kMetadata, Metadata)
-    CASE(kOffsetCommit, OffsetCommit)
-    CASE(kOffsetFetch, OffsetFetch)
-    CASE(kFindCoordinator, FindCoordinator)
-    CASE(kJoinGroup, JoinGroup)
-    CASE(kHeartbeat, Heartbeat)
-    CASE(kLeaveGroup, LeaveGroup)
-    CASE(kSyncGroup, SyncGroup)
-    CASE(kDescribeGroups, DescribeGroups)
-    CASE(kListGroups, ListGroups)
-    CASE(kApiVersions, ApiVersions)
-    CASE(kCreateTopics, CreateTopics)
-    CASE(kDeleteTopics, DeleteTopics)
-    CASE(kDeleteRecords, DeleteRecords)
-    CASE(kInitProducerId, InitProducerId)
-    CASE(kDescribeConfigs, DescribeConfigs)
-    CASE(kAlterConfigs, AlterConfigs)
-    CASE(kCreatePartitions, CreatePartitions)
-    CASE(kDeleteGroups, DeleteGroups)
-    CASE(kIncrementalAlterConfigs, IncrementalAlterConfigs)
+    BRAID_KAFKA_FOR_EACH_API(CASE)
 #undef CASE
     default:
       return Status::NotFound("api key " + std::to_string(key));
