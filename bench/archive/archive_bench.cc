@@ -22,8 +22,8 @@
 #include "archive/archiver.h"
 #include "avro/binary.h"
 #include "io/file_system.h"
-#include "kafka/protocol/record_batch.h"
 #include "log/log.h"
+#include "log/records.h"
 
 namespace braid::archive {
 namespace {
@@ -117,7 +117,7 @@ int Run(const Flags& f) {
   uint64_t value_bytes = 0;
   const int64_t per_batch = 500;
   for (int64_t i = 0; i < f.records; i += per_batch) {
-    kafka::RecordBatchBuilder b;
+    log::BatchBuilder b;
     for (int64_t j = i; j < std::min(f.records, i + per_batch); ++j) {
       const int64_t ts = t0 + (j * 4 * 3'600'000) / f.records;
       std::string v = Value(j, ts, f.value_bytes);

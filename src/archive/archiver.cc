@@ -12,7 +12,7 @@
 #include "avro/container.h"
 #include "avro/decoder_program.h"
 #include "base/logging.h"
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -149,6 +149,8 @@ class Archiver::PartitionWriter {
   int64_t next() const { return next_; }
   bool initialized() const { return initialized_; }
   int64_t retry_at_us = 0;
+  // Reused buffer for the bytes read from the log.
+  std::string& read_buffer() { return read_buffer_; }
 
   // Positions at the manifest's high-water mark; a partition the manifest
   // does not know yet starts at `first_offset` (the log start).
@@ -412,6 +414,7 @@ class Archiver::PartitionWriter {
   const std::shared_ptr<log::Partition> part_;
   const int32_t pid_;
   bool initialized_ = false;
+  std::string read_buffer_;
   bool known_ = false;  // the manifest has this partition
   int64_t start_ = 0;
   int64_t committed_ = 0;
@@ -501,16 +504,12 @@ Result<std::shared_ptr<Archiver::TopicCtx>> Archiver::Topic(const log::TopicInfo
   for (int32_t p = 0; p < info.partition_count; ++p) {
     auto part = log_->GetPartition(info.name, PartitionId(p));
     if (!part.ok()) continue;
-    auto batches = (*part)->ReadBatches((*part)->log_start_offset(), 1);
-    if (!batches.ok() || batches->empty()) continue;
-    const log::StoredBatch& b = batches->front();
-    if (b.header.is_control()) continue;
-    auto kh = kafka::ParseRecordBatchHeader(b.bytes);
-    if (!kh.ok()) continue;
-    auto reader = kafka::RecordReader::Create({*kh, b.bytes});
-    if (!reader.ok()) continue;
-    kafka::RecordView rv;
-    auto more = reader->Next(&rv);
+    auto read = (*part)->Read((*part)->log_start_offset(), 1);
+    std::string bytes;
+    if (!read.ok() || read->slice.empty() || !read->slice.AppendTo(&bytes).ok()) continue;
+    log::RecordIterator it(bytes);
+    log::RecordView rv;
+    auto more = it.Next(&rv);
     if (!more.ok() || !*more) continue;
     bool avro = false;
     std::string reason = "the first record is not Confluent-framed Avro";
@@ -576,59 +575,46 @@ Status Archiver::Pump(PartitionWriter* w, int64_t until, bool* progress) {
   const int64_t hw = part->high_watermark().value();
   const int64_t end = until >= 0 ? std::min(until, hw) : hw;
   if (w->next() >= end) return Status::OK();
-  auto batches = part->ReadBatches(Offset(w->next()), options_.read_bytes);
-  if (!batches.ok()) {
-    if (batches.status().code() == StatusCode::kOutOfRange) return Status::OK();  // retention
-    return batches.status();
+  auto read = part->Read(Offset(w->next()), options_.read_bytes);
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kOutOfRange) return Status::OK();  // retention
+    return read.status();
   }
+  if (read->slice.empty()) return Status::OK();
+  std::string& bytes = w->read_buffer();
+  bytes.clear();
+  RETURN_IF_ERROR(read->slice.AppendTo(&bytes));
+  log::RecordIteratorOptions io;
+  io.start = Offset(w->next());
+  log::RecordIterator it(bytes, io);
   LogRecord r;
-  kafka::RecordView rv;
-  for (const log::StoredBatch& b : *batches) {
-    const int64_t batch_end = b.header.next_offset().value();
-    if (batch_end <= w->next()) continue;
-    *progress = true;
-    if (b.header.is_control()) {
-      w->Skip(w->next(), batch_end - w->next());
+  log::RecordView rv;
+  *progress = true;
+  for (;;) {
+    auto more = it.Next(&rv);
+    if (!more.ok()) {
+      LOG_ERROR("archive: {}-{}: unreadable batch at offset {}: {}", w->topic(), w->id(),
+                it.batch().base_offset.value(), more.status().ToString());
+      w->Lose(w->next(), it.next_offset().value() - w->next());
       continue;
     }
-    auto kh = kafka::ParseRecordBatchHeader(b.bytes);
-    Status bad;
-    if (kh.ok()) {
-      auto reader = kafka::RecordReader::Create({*kh, b.bytes});
-      if (reader.ok()) {
-        for (;;) {
-          auto more = reader->Next(&rv);
-          if (!more.ok()) {
-            bad = more.status();
-            break;
-          }
-          if (!*more) break;
-          r.offset = rv.offset;
-          r.timestamp = rv.timestamp;
-          r.key = rv.key;
-          r.value = rv.value;
-          r.headers.clear();
-          for (const auto& h : rv.headers) r.headers.push_back({h.key, h.value});
-          RETURN_IF_ERROR(w->Add(r));
-        }
-      } else {
-        bad = reader.status();
-      }
-    } else {
-      bad = kh.status();
-    }
-    if (!bad.ok()) {
-      LOG_ERROR("archive: {}-{}: unreadable batch at offset {}: {}", w->topic(), w->id(),
-                b.header.base_offset.value(), bad.ToString());
-      w->Lose(w->next(), batch_end - w->next());
-    }
-    if (w->next() < batch_end) w->Skip(w->next(), batch_end - w->next());
+    if (!*more) break;
+    r.offset = rv.offset.value();
+    r.timestamp = rv.timestamp;
+    r.key = rv.key;
+    r.value = rv.value;
+    r.headers.clear();
+    for (const auto& h : rv.headers) r.headers.push_back({h.key, h.value});
+    RETURN_IF_ERROR(w->Add(r));
     if (w->ShouldCommit(clock_->MonotonicMicros())) {
       RETURN_IF_ERROR(w->Commit());
-      break;  // let the other partitions of this thread have a turn
+      return Status::OK();  // let the other partitions of this thread have a turn
     }
-    if (w->next() >= end) break;
+    if (w->next() >= end) return Status::OK();
   }
+  // Control batches and gaps at the end of what was read.
+  const int64_t read_end = std::min(it.next_offset().value(), end);
+  if (w->next() < read_end) w->Skip(w->next(), read_end - w->next());
   return Status::OK();
 }
 

@@ -33,8 +33,8 @@ bool Grow(std::string* out, size_t produced, size_t limit, size_t hint) {
 }
 
 Status TooLarge(size_t max_output) {
-  return Status::ResourceExhausted("decompressed block exceeds the limit of " +
-                                   std::to_string(max_output) + " bytes");
+  return Status::TooLarge("decompressed block exceeds the limit of " + std::to_string(max_output) +
+                          " bytes");
 }
 
 Status Truncated(std::string_view codec) {

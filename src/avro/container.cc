@@ -226,8 +226,8 @@ Status ContainerReader::Init() {
           .WithContext(name_);
     }
     if (want >= options_.max_header_bytes) {
-      return Status::ResourceExhausted("container header exceeds " +
-                                       std::to_string(options_.max_header_bytes) + " bytes")
+      return Status::TooLarge("container header exceeds " +
+                              std::to_string(options_.max_header_bytes) + " bytes")
           .WithContext(name_);
     }
     want = std::min<uint64_t>({want * 4, file_size_, options_.max_header_bytes});
@@ -375,9 +375,8 @@ Result<bool> ContainerReader::NextBlock(Block* block) {
     }
     data = decompressed_;
   } else if (data.size() > options_.max_decompressed_block_bytes) {
-    return Status::ResourceExhausted(name_ + ": block" + At(info.offset) + " exceeds " +
-                                     std::to_string(options_.max_decompressed_block_bytes) +
-                                     " bytes");
+    return Status::TooLarge(name_ + ": block" + At(info.offset) + " exceeds " +
+                            std::to_string(options_.max_decompressed_block_bytes) + " bytes");
   }
   next_block_ = info.end();
   block->info = info;

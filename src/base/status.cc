@@ -39,15 +39,19 @@ std::string_view StatusCodeName(StatusCode code) {
   return "Unknown";
 }
 
-Status::Status(StatusCode code, std::string message) {
-  if (code != StatusCode::kOk) rep_ = std::make_shared<Rep>(Rep{code, std::move(message)});
+Status::Status(StatusCode code, std::string message, StatusSubcode subcode) {
+  if (code != StatusCode::kOk) {
+    rep_ = std::make_shared<Rep>(Rep{code, subcode, std::move(message)});
+  }
 }
 
 Status Status::FromErrno(int err, std::string_view context) {
   std::string msg(context);
   msg += ": ";
   msg += std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(std::move(msg));
+  if (err == ENOSPC || err == EDQUOT) {
+    return ResourceExhausted(std::move(msg), StatusSubcode::kNoSpace);
+  }
   if (err == ENOENT) return NotFound(std::move(msg));
   if (err == EEXIST) return AlreadyExists(std::move(msg));
   return IOError(std::move(msg));
@@ -68,7 +72,7 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += rep_->message;
-  return Status(code(), std::move(m));
+  return Status(code(), std::move(m), subcode());
 }
 
 }  // namespace braid

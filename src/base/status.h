@@ -34,10 +34,19 @@ enum class StatusCode : uint8_t {
 
 std::string_view StatusCodeName(StatusCode code);
 
+// A finer reason inside one StatusCode, for the few cases a wire protocol
+// answers differently (Kafka: MESSAGE_TOO_LARGE vs KAFKA_STORAGE_ERROR, both
+// ResourceExhausted). Callers test it instead of matching message text.
+enum class StatusSubcode : uint8_t {
+  kNone = 0,
+  kTooLarge,  // ResourceExhausted: a record, batch or request above a size limit
+  kNoSpace,   // ResourceExhausted: the file system is full (ENOSPC, EDQUOT)
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(StatusCode code, std::string message);
+  Status(StatusCode code, std::string message, StatusSubcode subcode = StatusSubcode::kNone);
 
   static Status OK() { return Status(); }
   static Status InvalidArgument(std::string m) {
@@ -48,8 +57,12 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) {
-    return {StatusCode::kResourceExhausted, std::move(m)};
+  static Status ResourceExhausted(std::string m, StatusSubcode subcode = StatusSubcode::kNone) {
+    return {StatusCode::kResourceExhausted, std::move(m), subcode};
+  }
+  // ResourceExhausted with subcode kTooLarge.
+  static Status TooLarge(std::string m) {
+    return ResourceExhausted(std::move(m), StatusSubcode::kTooLarge);
   }
   static Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -59,11 +72,13 @@ class [[nodiscard]] Status {
   static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-  // Builds an IOError (or ResourceExhausted for ENOSPC/EDQUOT) from errno.
+  // Builds an IOError (or ResourceExhausted/kNoSpace for ENOSPC/EDQUOT,
+  // NotFound for ENOENT, AlreadyExists for EEXIST) from errno.
   static Status FromErrno(int err, std::string_view context);
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
+  StatusSubcode subcode() const { return rep_ ? rep_->subcode : StatusSubcode::kNone; }
   // The message without the code name; empty for OK.
   std::string_view message() const {
     return rep_ ? std::string_view(rep_->message) : std::string_view();
@@ -76,17 +91,20 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code() == StatusCode::kNotFound; }
   bool IsCorruption() const { return code() == StatusCode::kCorruption; }
   bool IsInvalidArgument() const { return code() == StatusCode::kInvalidArgument; }
+  bool IsTooLarge() const { return subcode() == StatusSubcode::kTooLarge; }
+  bool IsNoSpace() const { return subcode() == StatusSubcode::kNoSpace; }
 
   // Explicitly ignores a status (documents intent at the call site).
   void IgnoreError() const {}
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code() == b.code() && a.message() == b.message();
+    return a.code() == b.code() && a.subcode() == b.subcode() && a.message() == b.message();
   }
 
  private:
   struct Rep {
     StatusCode code;
+    StatusSubcode subcode;
     std::string message;
   };
   std::shared_ptr<const Rep> rep_;  // null means OK; copies are cheap

@@ -25,7 +25,6 @@
 #include "archive/verify.h"
 #include "cli/cli.h"
 #include "io/file_system.h"
-#include "kafka/server/broker.h"
 #include "log/log.h"
 #include "registry/service.h"
 
@@ -62,7 +61,6 @@ int Report(const char* what, const Status& s) {
 
 Result<std::unique_ptr<log::Log>> OpenLog(const std::string& data_dir) {
   log::LogOptions lo;
-  lo.decompress = kafka::KafkaDecompressor();
   return log::Log::Open(io::JoinPath(data_dir, "log"), std::move(lo));
 }
 

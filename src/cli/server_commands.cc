@@ -95,7 +95,6 @@ class Runtime {
     log::LogOptions lo;
     lo.num_partitions = options_.num_partitions;
     lo.fsync_every_append = options_.fsync_every_append;
-    lo.decompress = kafka::KafkaDecompressor();
     auto opened = log::Log::Open(io::JoinPath(options_.data_dir, "log"), std::move(lo));
     if (!opened.ok()) return opened.status();
     log_ = std::move(opened).value();

@@ -19,7 +19,8 @@ class FaultWritableFile final : public WritableFile {
       case FaultInjectionFileSystem::AppendDecision::kFail:
         return Status::IOError(path_ + ": injected write failure");
       case FaultInjectionFileSystem::AppendDecision::kNoSpace:
-        return Status::ResourceExhausted(path_ + ": injected ENOSPC (No space left on device)");
+        return Status::ResourceExhausted(path_ + ": injected ENOSPC (No space left on device)",
+                                         StatusSubcode::kNoSpace);
       case FaultInjectionFileSystem::AppendDecision::kTear:
         RETURN_IF_ERROR(base_->Append(data.substr(0, std::min(d.prefix, data.size()))));
         return Status::IOError(path_ + ": injected torn write");
@@ -107,7 +108,8 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
     std::lock_guard<std::mutex> l(mu_);
     if (no_space_) {
       ++failures_;
-      return Status::ResourceExhausted(path + ": injected ENOSPC (No space left on device)");
+      return Status::ResourceExhausted(path + ": injected ENOSPC (No space left on device)",
+                                       StatusSubcode::kNoSpace);
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> base, base_->NewWritableFile(path, mode));

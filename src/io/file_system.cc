@@ -8,8 +8,8 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path, ui
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, fs->NewRandomAccessFile(path));
   ASSIGN_OR_RETURN(uint64_t size, file->Size());
   if (size > max_bytes) {
-    return Status::ResourceExhausted(path + ": file of " + std::to_string(size) +
-                                     " bytes exceeds the limit of " + std::to_string(max_bytes));
+    return Status::TooLarge(path + ": file of " + std::to_string(size) +
+                            " bytes exceeds the limit of " + std::to_string(max_bytes));
   }
   std::string out(static_cast<size_t>(size), '\0');
   size_t done = 0;

@@ -41,10 +41,6 @@
 
 namespace braid::log {
 
-// Decompresses the records region of a batch: codec (1 gzip, 2 snappy,
-// 3 lz4, 4 zstd) and the bytes after the 61-byte header. Must not throw.
-using Decompressor = std::function<Result<std::string>(int codec, std::string_view compressed)>;
-
 struct LogOptions {
   // File system. Default: io::DefaultFileSystem().
   io::FileSystem* fs = nullptr;
@@ -64,8 +60,6 @@ struct LogOptions {
   // index.interval.bytes: bytes of batches between two sparse index entries.
   // Default: 4096.
   uint32_t index_interval_bytes = 4096;
-  // Optional, for LookupTimestamp inside compressed batches. Default: none.
-  Decompressor decompress;
 };
 
 using TopicId = std::array<uint8_t, 16>;

@@ -43,10 +43,11 @@ struct PartitionEnv {
 
 namespace internal {
 
-// Finds, among the records of a batch (`records`: the uncompressed records
-// region), the first record with timestamp >= t and offset >= min_offset.
-bool FindRecordInRecords(std::string_view records, const BatchHeader& h, int64_t t,
-                         Offset min_offset, Offset* offset, int64_t* timestamp);
+// Finds, among the records of `batch` (decompressing it if needed), the
+// first record with timestamp >= t and offset >= min_offset. Returns false
+// if there is none; errors: the batch's records cannot be read.
+Result<bool> FindRecordByTimestamp(const BatchView& batch, int64_t t, Offset min_offset,
+                                   Offset* offset, int64_t* timestamp);
 
 }  // namespace internal
 

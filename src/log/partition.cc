@@ -14,19 +14,13 @@ namespace braid::log {
 namespace {
 
 constexpr std::string_view kLogStartFile = "log-start-offset";
-constexpr std::string_view kTooLargePrefix = "record batch too large";
 
 Status TooLarge(uint64_t size, int32_t max) {
-  return Status::ResourceExhausted(std::string(kTooLargePrefix) + ": " + std::to_string(size) +
-                                   " bytes exceeds max.message.bytes " + std::to_string(max));
+  return Status::TooLarge("record batch too large: " + std::to_string(size) +
+                          " bytes exceeds max.message.bytes " + std::to_string(max));
 }
 
 }  // namespace
-
-bool IsRecordBatchTooLarge(const Status& s) {
-  return s.code() == StatusCode::kResourceExhausted &&
-         s.message().substr(0, kTooLargePrefix.size()) == kTooLargePrefix;
-}
 
 Status FileSlice::AppendTo(std::string* out) const {
   if (size == 0) return Status::OK();
@@ -473,26 +467,16 @@ Result<TimestampLookup> Partition::LookupTimestamp(int64_t t) const {
       batch.resize(h->total_size());
       ASSIGN_OR_RETURN(size_t n, seg->file()->Read(pos, batch.size(), batch.data()));
       if (n != batch.size()) return Status::IOError(seg->path() + ": short read");
-      std::string_view records = std::string_view(batch).substr(kBatchHeaderSize);
-      std::string decompressed;
-      bool can_scan = h->compression() == 0;
-      if (!can_scan && env_->options.decompress) {
-        Result<std::string> d = env_->options.decompress(h->compression(), records);
-        if (d.ok()) {
-          decompressed = std::move(d).value();
-          records = decompressed;
-          can_scan = true;
-        }
-      }
-      if (can_scan &&
-          internal::FindRecordInRecords(records, *h, t, start, &result.offset, &result.timestamp)) {
-        return result;
-      }
-      if (!can_scan) {
+      auto found = internal::FindRecordByTimestamp(BatchView{*h, batch}, t, start, &result.offset,
+                                                   &result.timestamp);
+      if (!found.ok()) {
+        // Unreadable records (the batch passed append validation, so only a
+        // codec failure): answer with the batch itself.
         result.offset = std::max(h->base_offset, start);
         result.timestamp = h->max_timestamp;
         return result;
       }
+      if (*found) return result;
       pos += h->total_size();
     }
   }

@@ -116,7 +116,7 @@ class Partition {
   // offsets by rewriting each batch's base offset field (and, for
   // LogAppendTime topics, the timestamp type bit, max timestamp and CRC).
   // Errors: Corruption (CRC; Kafka CORRUPT_MESSAGE), InvalidArgument (Kafka
-  // INVALID_RECORD), IsRecordBatchTooLarge(s) (MESSAGE_TOO_LARGE),
+  // INVALID_RECORD), ResourceExhausted with s.IsTooLarge() (MESSAGE_TOO_LARGE),
   // IOError/ResourceExhausted (KAFKA_STORAGE_ERROR; after a failed write
   // the partition rolls back the partial batch, or goes offline with
   // FailedPrecondition until reopened if even that fails).
@@ -134,9 +134,8 @@ class Partition {
   // Kafka ListOffsets with a timestamp t >= 0: the first record (in offset
   // order, at or after log start) whose timestamp is >= t. Batches with max
   // timestamp < t are skipped; in the first other batch the record is found
-  // by scanning records (compressed batches: with
-  // LogOptions::decompress if set, else the batch's base offset and max
-  // timestamp are returned).
+  // by scanning its records, decompressed if needed (if they cannot be
+  // read, the batch's base offset and max timestamp are returned).
   Result<TimestampLookup> LookupTimestamp(int64_t t) const;
 
   Offset log_start_offset() const { return Offset(log_start_.load()); }
@@ -251,9 +250,5 @@ class Partition {
   std::thread::id running_thread_;                                        // guarded by wait_mu_
   mutable std::condition_variable waiter_done_cv_;
 };
-
-// True if `s` is the Append error for a batch larger than max.message.bytes
-// (Kafka MESSAGE_TOO_LARGE). Such a Status has code kResourceExhausted.
-bool IsRecordBatchTooLarge(const Status& s);
 
 }  // namespace braid::log

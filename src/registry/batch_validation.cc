@@ -1,26 +1,21 @@
 #include "registry/batch_validation.h"
 
-#include <vector>
-
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 
 namespace braid::registry {
 
 Status ValidateBatch(const RecordValidator& validator, std::string_view topic,
                      const ValidationPolicy& policy, std::string_view batch) {
   if (!policy.enabled()) return Status::OK();
-  ASSIGN_OR_RETURN(std::vector<kafka::RecordBatchView> views, kafka::SplitRecordBatches(batch));
-  int index = 0;
-  for (const kafka::RecordBatchView& view : views) {
-    if (view.header.is_control()) continue;
-    ASSIGN_OR_RETURN(kafka::RecordReader reader, kafka::RecordReader::Create(view));
-    kafka::RecordView rec;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader.Next(&rec));
-      if (!more) break;
-      RETURN_IF_ERROR(validator.Validate(topic, policy, index, rec.key, rec.value));
-      ++index;
-    }
+  log::RecordIteratorOptions options;
+  options.verify_crc = true;
+  options.allow_partial_tail = false;
+  log::RecordIterator it(batch, options);
+  log::RecordView rec;
+  for (int index = 0;; ++index) {
+    ASSIGN_OR_RETURN(bool more, it.Next(&rec));
+    if (!more) break;
+    RETURN_IF_ERROR(validator.Validate(topic, policy, index, rec.key, rec.value));
   }
   return Status::OK();
 }

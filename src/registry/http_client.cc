@@ -177,7 +177,7 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
     }
     if (n == 0) break;
     in.append(buf, static_cast<size_t>(n));
-    if (in.size() > kMaxResponse) return Status::ResourceExhausted("HTTP response too large");
+    if (in.size() > kMaxResponse) return Status::TooLarge("HTTP response too large");
     // Stop early once a Content-Length body is complete.
     size_t hdr_end = in.find("\r\n\r\n");
     if (hdr_end != std::string::npos) {

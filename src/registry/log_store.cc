@@ -3,7 +3,7 @@
 #include <chrono>
 #include <utility>
 
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 #include "registry/service.h"
 
 namespace braid::registry {
@@ -31,7 +31,7 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(log::Log* log, std::string topi
 
 Status LogStore::Append(const std::vector<StoreRecord>& records) {
   if (records.empty()) return Status::OK();
-  kafka::RecordBatchBuilder builder;
+  log::BatchBuilder builder;
   const int64_t now = NowMs();
   for (const StoreRecord& r : records) {
     std::optional<std::string_view> value;
@@ -47,29 +47,26 @@ Status LogStore::Append(const std::vector<StoreRecord>& records) {
 Status LogStore::Replay(const std::function<Status(const StoreRecord&)>& fn) {
   Offset next = partition_->log_start_offset();
   const Offset end = partition_->log_end_offset();
+  std::string bytes;
   while (next < end) {
-    ASSIGN_OR_RETURN(std::vector<log::StoredBatch> batches,
-                     partition_->ReadBatches(next, kReadChunk));
-    if (batches.empty()) break;
-    for (const log::StoredBatch& b : batches) {
-      ASSIGN_OR_RETURN(std::vector<kafka::RecordBatchView> views,
-                       kafka::SplitRecordBatches(b.bytes));
-      for (const kafka::RecordBatchView& view : views) {
-        if (view.header.is_control()) continue;
-        ASSIGN_OR_RETURN(kafka::RecordReader reader, kafka::RecordReader::Create(view));
-        kafka::RecordView rec;
-        for (;;) {
-          ASSIGN_OR_RETURN(bool more, reader.Next(&rec));
-          if (!more) break;
-          if (rec.offset < next.value() || !rec.key) continue;
-          StoreRecord out;
-          out.key = std::string(*rec.key);
-          if (rec.value) out.value = std::string(*rec.value);
-          RETURN_IF_ERROR(fn(out));
-        }
-      }
-      next = std::max(next, b.header.next_offset());
+    ASSIGN_OR_RETURN(log::ReadResult read, partition_->Read(next, kReadChunk));
+    if (read.slice.empty()) break;
+    bytes.clear();
+    RETURN_IF_ERROR(read.slice.AppendTo(&bytes));
+    log::RecordIteratorOptions options;
+    options.start = next;
+    log::RecordIterator it(bytes, options);
+    log::RecordView rec;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, it.Next(&rec));
+      if (!more) break;
+      if (!rec.key) continue;
+      StoreRecord out;
+      out.key = std::string(*rec.key);
+      if (rec.value) out.value = std::string(*rec.value);
+      RETURN_IF_ERROR(fn(out));
     }
+    next = std::max(next, std::max(read.slice.next_offset, it.next_offset()));
   }
   return Status::OK();
 }

@@ -14,7 +14,7 @@
 #include "avro/container.h"
 #include "io/fault_injection_file_system.h"
 #include "io/memory_file_system.h"
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -108,7 +108,7 @@ class ArchiverTest : public ::testing::Test {
   // Appends one batch per call; values[i] with timestamp ts[i].
   void Produce(const std::string& topic, int32_t p, const std::vector<std::string>& values,
                const std::vector<int64_t>& ts) {
-    kafka::RecordBatchBuilder b;
+    log::BatchBuilder b;
     for (size_t i = 0; i < values.size(); ++i) b.Add(ts[i], std::nullopt, values[i]);
     auto part = log_->GetPartition(topic, PartitionId(p)).value();
     ASSERT_TRUE(part->Append(b.Build().value()).ok());
@@ -247,8 +247,8 @@ TEST_F(ArchiverTest, SchemaChangeStartsNewFile) {
 
 TEST_F(ArchiverTest, NonAvroValuesGoToEnvelopes) {
   ASSERT_TRUE(log_->CreateTopic("plain", 1, {{"braid.archive", "true"}}).ok());
-  kafka::RecordBatchBuilder b;
-  std::vector<kafka::RecordHeader> headers = {{"h", std::string("v")}};
+  log::BatchBuilder b;
+  std::vector<log::RecordHeader> headers = {{"h", std::string("v")}};
   b.Add(kBase, std::string_view("k1"), std::string_view("hello"), headers);
   b.Add(kBase + 1, std::nullopt, std::nullopt);                     // tombstone
   b.Add(kBase + 2, std::nullopt, std::string_view("\x00\x01", 2));  // too short for a frame

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace braid::kafka {
 
 // X(enumerator, code, "KAFKA_NAME")
@@ -146,5 +148,18 @@ inline std::string_view ErrorCodeName(int16_t code) {
 
 // The wire value.
 constexpr int16_t ToWire(ErrorCode code) { return static_cast<int16_t>(code); }
+
+// The one map from braid's Status to a Kafka error code, used by every
+// handler: OK → NONE; Corruption → CORRUPT_MESSAGE; InvalidArgument →
+// `invalid_argument` (default INVALID_RECORD, what Produce answers; admin
+// APIs pass the code their API documents, e.g. INVALID_CONFIG);
+// Unimplemented → UNSUPPORTED_COMPRESSION_TYPE; ResourceExhausted with
+// subcode kTooLarge → MESSAGE_TOO_LARGE; other ResourceExhausted (disk
+// full), IOError and FailedPrecondition (an offline partition) →
+// KAFKA_STORAGE_ERROR; NotFound → UNKNOWN_TOPIC_OR_PARTITION; OutOfRange →
+// OFFSET_OUT_OF_RANGE; AlreadyExists → TOPIC_ALREADY_EXISTS; TimedOut →
+// REQUEST_TIMED_OUT; anything else → UNKNOWN_SERVER_ERROR.
+ErrorCode ErrorCodeForStatus(const Status& status,
+                             ErrorCode invalid_argument = ErrorCode::kInvalidRecord);
 
 }  // namespace braid::kafka

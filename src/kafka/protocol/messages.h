@@ -46,8 +46,8 @@ namespace braid::kafka {
 struct ProduceRequest {
   struct Partition {
     PartitionId partition_index{0};
-    // RecordBatch v2 bytes (record_batch.h); v0-2 requests carry magic 0/1
-    // MessageSets, which ParseRecordBatchHeader rejects (InvalidArgument).
+    // RecordBatch v2 bytes (log/record_batch.h); v0-2 requests carry magic 0/1
+    // MessageSets, which log::ParseBatchHeader rejects (InvalidArgument).
     std::optional<std::string> records;
   };
   struct Topic {

@@ -1,11 +1,10 @@
-// Facade of braid's Kafka wire codec (no sockets, no log): primitives,
-// headers, the API table, message bodies, error codes, RecordBatch v2.
+// Facade of braid's Kafka wire codec (no sockets): primitives,
+// headers, the API table, message bodies, error codes. The records inside
+// Produce and Fetch are the log's record model (log/records.h).
 #pragma once
 
 #include "kafka/protocol/api_versions.h"  // IWYU pragma: export
-#include "kafka/protocol/compression.h"   // IWYU pragma: export
 #include "kafka/protocol/error_code.h"    // IWYU pragma: export
 #include "kafka/protocol/header.h"        // IWYU pragma: export
 #include "kafka/protocol/messages.h"      // IWYU pragma: export
-#include "kafka/protocol/record_batch.h"  // IWYU pragma: export
 #include "kafka/protocol/wire.h"          // IWYU pragma: export

@@ -8,7 +8,6 @@
 #include "base/logging.h"
 #include "io/file_system.h"
 #include "kafka/group/producer_state_log.h"
-#include "kafka/protocol/compression.h"
 #include "kafka/protocol/header.h"
 
 namespace braid::kafka {
@@ -352,15 +351,6 @@ Result<std::string> LoadOrCreateClusterId(const std::string& dir) {
   if (bits > 0) id.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
   RETURN_IF_ERROR(io::WriteFileAtomically(fs, path, id + "\n"));
   return id;
-}
-
-log::Decompressor KafkaDecompressor() {
-  return [](int codec, std::string_view compressed) -> Result<std::string> {
-    std::string out;
-    RETURN_IF_ERROR(
-        Decompress(static_cast<Compression>(codec), compressed, kDefaultMaxDecompressedSize, &out));
-    return out;
-  };
 }
 
 }  // namespace braid::kafka

@@ -198,8 +198,4 @@ class Broker final : public RequestHandler {
 // characters, base64url of 16 random bytes, like Kafka's). Creates `dir`.
 Result<std::string> LoadOrCreateClusterId(const std::string& dir);
 
-// A log::Decompressor backed by the Kafka codecs (for timestamp lookups
-// inside compressed batches).
-log::Decompressor KafkaDecompressor();
-
 }  // namespace braid::kafka

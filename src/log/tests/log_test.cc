@@ -142,8 +142,8 @@ TEST_F(LogTest, RejectsBadBatchesAndAppendsNothing) {
   EXPECT_TRUE(p->Append("").status().IsInvalidArgument());
   EXPECT_TRUE(p->Append("garbage").status().IsInvalidArgument());
   Status big = p->Append(MakeBatch(1, 1, 300)).status();
-  EXPECT_TRUE(IsRecordBatchTooLarge(big)) << big.ToString();
-  EXPECT_FALSE(IsRecordBatchTooLarge(Status::ResourceExhausted("disk full")));
+  EXPECT_TRUE(big.IsTooLarge()) << big.ToString();
+  EXPECT_FALSE(Status::ResourceExhausted("disk full").IsTooLarge());
   EXPECT_EQ(p->log_end_offset(), Offset(1));
   EXPECT_EQ(ReadAll(p.get()).size(), 1u);
 }

@@ -22,7 +22,7 @@ TEST(RecordBatchTest, ValidBatchParses) {
   EXPECT_EQ(h->max_timestamp, 1002);
   EXPECT_EQ(h->total_size(), b.size());
   EXPECT_EQ(h->producer_id, ProducerId(-1));
-  EXPECT_EQ(h->compression(), 0);
+  EXPECT_EQ(h->compression(), Compression::kNone);
 }
 
 TEST(RecordBatchTest, CrcMismatchIsCorruption) {
@@ -77,13 +77,13 @@ TEST(RecordBatchTest, FindRecordByTimestamp) {
   ASSERT_TRUE(h.ok());
   Offset off;
   int64_t ts;
-  std::string_view recs = std::string_view(b).substr(kBatchHeaderSize);
-  ASSERT_TRUE(internal::FindRecordInRecords(recs, *h, 200, Offset(0), &off, &ts));
+  const BatchView v{*h, b};
+  ASSERT_TRUE(*internal::FindRecordByTimestamp(v, 200, Offset(0), &off, &ts));
   EXPECT_EQ(off, Offset(2));
   EXPECT_EQ(ts, 300);
-  ASSERT_TRUE(internal::FindRecordInRecords(recs, *h, 50, Offset(1), &off, &ts));
+  ASSERT_TRUE(*internal::FindRecordByTimestamp(v, 50, Offset(1), &off, &ts));
   EXPECT_EQ(off, Offset(1));
-  EXPECT_FALSE(internal::FindRecordInRecords(recs, *h, 301, Offset(0), &off, &ts));
+  EXPECT_FALSE(*internal::FindRecordByTimestamp(v, 301, Offset(0), &off, &ts));
 }
 
 }  // namespace

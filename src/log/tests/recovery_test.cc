@@ -253,7 +253,7 @@ TEST_F(RecoveryTest, NoSpaceFailsAppendCleanly) {
   fault_.SetNoSpace(true);
   Status s = P()->Append(MakeBatch(1, 1)).status();
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
-  EXPECT_FALSE(IsRecordBatchTooLarge(s));
+  EXPECT_FALSE(s.IsTooLarge());
   fault_.SetNoSpace(false);
   ASSERT_TRUE(P()->Append(MakeBatch(1, 1)).ok());
   EXPECT_EQ(CheckAll(), 2u);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/coding.h"
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 #include "registry/store.h"
 
 namespace braid::registry {
@@ -34,10 +34,10 @@ class BatchValidationTest : public ::testing::Test {
   }
 
   std::string Batch(const std::vector<std::optional<std::string>>& values,
-                    kafka::Compression codec = kafka::Compression::kNone) {
-    kafka::RecordBatchBuilderOptions o;
+                    log::Compression codec = log::Compression::kNone) {
+    log::BatchBuilderOptions o;
     o.compression = codec;
-    kafka::RecordBatchBuilder b(o);
+    log::BatchBuilder b(o);
     for (const auto& v : values) {
       std::optional<std::string_view> view;
       if (v) view = *v;
@@ -59,14 +59,14 @@ TEST_F(BatchValidationTest, GoodBatchPasses) {
                             Batch({Framed(id_, 1), std::nullopt, Framed(id_, -5)}))
                   .ok());
   EXPECT_TRUE(ValidateBatch(*validator_, "t", policy_,
-                            Batch({Framed(id_, 1), Framed(id_, 2)}, kafka::Compression::kZstd))
+                            Batch({Framed(id_, 1), Framed(id_, 2)}, log::Compression::kZstd))
                   .ok());
 }
 
 TEST_F(BatchValidationTest, BadRecordNamesItsIndex) {
-  Status st = ValidateBatch(*validator_, "t", policy_,
-                            Batch({Framed(id_, 1), Framed(id_, 2), std::string("plain text")},
-                                  kafka::Compression::kGzip));
+  Status st = ValidateBatch(
+      *validator_, "t", policy_,
+      Batch({Framed(id_, 1), Framed(id_, 2), std::string("plain text")}, log::Compression::kGzip));
   EXPECT_TRUE(st.IsInvalidArgument());
   EXPECT_EQ(st.message().substr(0, 17), "record 2: value: ") << st.ToString();
   // Policy off: anything passes.

@@ -6,8 +6,8 @@
 
 #include "io/memory_file_system.h"
 #include "kafka/group/producer_state_log.h"
-#include "kafka/protocol/record_batch.h"
 #include "log/log.h"
+#include "log/records.h"
 
 namespace braid::kafka {
 namespace {
@@ -181,11 +181,11 @@ TEST(ProducerStateLogTest, RecoverFromLogBatches) {
   io::MemoryFileSystem fs;
   ManualClock clock;
   auto make_batch = [](int32_t seq, int n) {
-    RecordBatchBuilderOptions o;
-    o.producer_id = 42;
-    o.producer_epoch = 0;
+    log::BatchBuilderOptions o;
+    o.producer_id = ProducerId(42);
+    o.producer_epoch = ProducerEpoch(0);
     o.base_sequence = seq;
-    RecordBatchBuilder b(o);
+    log::BatchBuilder b(o);
     for (int i = 0; i < n; ++i) b.Add(1'700'000'000'000 + i, std::nullopt, "v");
     return *b.Build();
   };
@@ -204,11 +204,11 @@ TEST(ProducerStateLogTest, RecoverFromLogBatches) {
     ASSERT_TRUE(RecoverFromLog(&m, *part).ok());
     for (int i = 0; i < 3; ++i) {
       std::string batch = make_batch(i * 4, 4);
-      auto h = ParseRecordBatchHeader(batch);
+      auto h = log::ParseBatchHeader(batch);
       ASSERT_TRUE(h.ok());
       ProducerBatch pb;
-      pb.producer_id = h->producer_id;
-      pb.producer_epoch = h->producer_epoch;
+      pb.producer_id = h->producer_id.value();
+      pb.producer_epoch = h->producer_epoch.value();
       pb.base_sequence = h->base_sequence;
       pb.last_offset_delta = h->last_offset_delta;
       auto r = m.CheckAndAppend(tp, pb, [&]() -> Result<int64_t> {

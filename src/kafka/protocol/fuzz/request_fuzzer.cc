@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "kafka/protocol/protocol.h"
+#include "log/records.h"
 
 namespace braid::kafka {
 namespace {
@@ -53,18 +54,18 @@ void FuzzRequest(std::string_view data) {
 }
 
 void FuzzRecords(std::string_view data, bool verify_crc) {
-  SplitOptions opts;
+  log::SplitOptions opts;
   opts.verify_crc = verify_crc;
   opts.allow_partial_tail = !verify_crc;
-  auto batches = SplitRecordBatches(data, opts);
+  auto batches = log::SplitBatches(data, opts);
   if (!batches.ok()) return;
-  for (const RecordBatchView& b : *batches) {
-    ValidateOptions vo;
+  for (const log::BatchView& b : *batches) {
+    log::VerifyOptions vo;
     vo.max_decompressed_size = 1 << 20;
-    ValidateRecordBatch(b, vo).IgnoreError();
-    auto reader = RecordReader::Create(b, 1 << 20);
+    log::VerifyBatchRecords(b, vo).IgnoreError();
+    auto reader = log::RecordReader::Create(b, 1 << 20);
     if (!reader.ok()) continue;
-    RecordView rec;
+    log::RecordView rec;
     for (int i = 0; i < 100000; ++i) {
       auto more = reader->Next(&rec);
       if (!more.ok() || !*more) break;

@@ -8,8 +8,8 @@
 
 #include "base/coding.h"
 #include "kafka/protocol/header.h"
-#include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/tests/test_util.h"
+#include "log/records.h"
 
 namespace braid::kafka {
 namespace {
@@ -586,10 +586,10 @@ TEST(GoldenRequestTest, KafkaPythonProduceV7) {
   ASSERT_EQ(req->topics[0].partitions.size(), 1u);
   const auto& p = req->topics[0].partitions[0];
   ASSERT_TRUE(p.records);
-  auto batches = SplitRecordBatches(*p.records);
+  auto batches = log::SplitBatches(*p.records);
   ASSERT_TRUE(batches.ok()) << batches.status().ToString();
   ASSERT_EQ(batches->size(), 1u);
-  EXPECT_TRUE(ValidateRecordBatch((*batches)[0]).ok());
+  EXPECT_TRUE(log::VerifyBatchRecords((*batches)[0]).ok());
   EXPECT_EQ((*batches)[0].header.record_count, 10);
 }
 
@@ -611,19 +611,19 @@ TEST(GoldenRequestTest, LibrdkafkaProduceV7EveryCodec) {
     EXPECT_EQ(req->topics[0].name, "t");
     ASSERT_EQ(req->topics[0].partitions.size(), 1u);
     ASSERT_TRUE(req->topics[0].partitions[0].records);
-    auto batches = SplitRecordBatches(*req->topics[0].partitions[0].records);
+    auto batches = log::SplitBatches(*req->topics[0].partitions[0].records);
     ASSERT_TRUE(batches.ok()) << batches.status().ToString();
     ASSERT_EQ(batches->size(), 1u);
-    const RecordBatchView& b = (*batches)[0];
-    EXPECT_EQ(CompressionName(b.header.compression()), codec);
-    EXPECT_EQ(b.header.producer_id, -1);
-    ASSERT_TRUE(ValidateRecordBatch(b).ok());
-    auto recs = DecodeRecords(b);
+    const log::BatchView& b = (*batches)[0];
+    EXPECT_EQ(log::CompressionName(b.header.compression()), codec);
+    EXPECT_EQ(b.header.producer_id, ProducerId(-1));
+    ASSERT_TRUE(log::VerifyBatchRecords(b).ok());
+    auto recs = log::DecodeRecords(b);
     ASSERT_TRUE(recs.ok()) << recs.status().ToString();
     ASSERT_GE(recs->size(), 1u);
     for (size_t i = 0; i < recs->size(); ++i) {
-      const Record& r = (*recs)[i];
-      EXPECT_EQ(r.offset, static_cast<int64_t>(i));
+      const log::Record& r = (*recs)[i];
+      EXPECT_EQ(r.offset, Offset(static_cast<int64_t>(i)));
       EXPECT_EQ(r.timestamp, 1700000000000 + static_cast<int64_t>(i));
       // (std::string appends, not operator+: g++ 12 -Wrestrict false positive.)
       std::string key = "k";

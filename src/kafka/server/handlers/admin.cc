@@ -16,26 +16,6 @@ constexpr int8_t kSourceTopicConfig = 1;
 constexpr int8_t kSourceStaticBrokerConfig = 4;
 constexpr int8_t kSourceDefaultConfig = 5;
 
-ErrorCode AdminErrorCode(const Status& s, ErrorCode invalid_argument) {
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return ErrorCode::kNone;
-    case StatusCode::kNotFound:
-      return ErrorCode::kUnknownTopicOrPartition;
-    case StatusCode::kAlreadyExists:
-      return ErrorCode::kTopicAlreadyExists;
-    case StatusCode::kInvalidArgument:
-      return invalid_argument;
-    case StatusCode::kOutOfRange:
-      return ErrorCode::kOffsetOutOfRange;
-    case StatusCode::kIOError:
-    case StatusCode::kResourceExhausted:
-      return ErrorCode::kKafkaStorageError;
-    default:
-      return ErrorCode::kUnknownServerError;
-  }
-}
-
 std::optional<std::string> Message(const Status& s) {
   if (s.ok()) return std::nullopt;
   return std::string(s.message());
@@ -115,7 +95,7 @@ void Broker::HandleCreateTopics(const RequestContext& ctx, CreateTopicsRequest& 
     if (req.validate_only) continue;
     Status s = log_->CreateTopic(t.name, partitions, configs);
     if (!s.ok()) {
-      fail(AdminErrorCode(s, ErrorCode::kInvalidConfig), std::string(s.message()));
+      fail(ErrorCodeForStatus(s, ErrorCode::kInvalidConfig), std::string(s.message()));
       continue;
     }
     LOG_INFO("kafka: created topic '{}' ({} partitions)", t.name, partitions);
@@ -134,7 +114,7 @@ void Broker::HandleDeleteTopics(const RequestContext& ctx, DeleteTopicsRequest& 
     r.name = name;
     auto info = log_->DescribeTopic(name);
     Status s = log_->DeleteTopic(name);
-    r.error_code = AdminErrorCode(s, ErrorCode::kInvalidTopicException);
+    r.error_code = ErrorCodeForStatus(s, ErrorCode::kInvalidTopicException);
     if (!s.ok()) continue;
     LOG_INFO("kafka: deleted topic '{}'", name);
     if (options_.producers != nullptr && info.ok()) {
@@ -181,7 +161,7 @@ void Broker::HandleCreatePartitions(
     }
     if (req.validate_only) continue;
     Status s = log_->CreatePartitions(t.name, t.count);
-    r.error_code = AdminErrorCode(s, ErrorCode::kInvalidPartitions);
+    r.error_code = ErrorCodeForStatus(s, ErrorCode::kInvalidPartitions);
     r.error_message = Message(s);
   }
   reply(resp);
@@ -309,7 +289,7 @@ void Broker::HandleAlterConfigs(const RequestContext& ctx, AlterConfigsRequest& 
     }
     Status s = log_->ValidateConfigs(configs);
     if (s.ok() && !req.validate_only) s = log_->SetTopicConfigs(res.resource_name, configs);
-    r.error_code = AdminErrorCode(s, ErrorCode::kInvalidConfig);
+    r.error_code = ErrorCodeForStatus(s, ErrorCode::kInvalidConfig);
     r.error_message = Message(s);
   }
   reply(resp);
@@ -339,7 +319,7 @@ void Broker::HandleIncrementalAlterConfigs(
     if (s.ok() && !req.validate_only) {
       s = log_->UpdateTopicConfigs(res.resource_name, set, remove);
     }
-    r.error_code = AdminErrorCode(s, ErrorCode::kInvalidConfig);
+    r.error_code = ErrorCodeForStatus(s, ErrorCode::kInvalidConfig);
     r.error_message = Message(s);
   }
   reply(resp);
@@ -366,7 +346,7 @@ void Broker::HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest
       }
       auto moved = (*partition)->DeleteRecords(target);
       if (!moved.ok()) {
-        rp.error_code = AdminErrorCode(moved.status(), ErrorCode::kOffsetOutOfRange);
+        rp.error_code = ErrorCodeForStatus(moved.status(), ErrorCode::kOffsetOutOfRange);
         continue;
       }
       rp.low_watermark = *moved;

@@ -5,33 +5,11 @@
 // BrokerOptions::producers, to the idempotent-producer sequence check.
 #include "base/logging.h"
 #include "kafka/group/producer_state_log.h"
-#include "kafka/protocol/record_batch.h"
 #include "kafka/server/broker.h"
 #include "log/record_batch.h"
+#include "log/records.h"
 
 namespace braid::kafka {
-
-namespace {
-
-ErrorCode AppendErrorCode(const Status& s) {
-  if (log::IsRecordBatchTooLarge(s)) return ErrorCode::kMessageTooLarge;
-  switch (s.code()) {
-    case StatusCode::kCorruption:
-      return ErrorCode::kCorruptMessage;
-    case StatusCode::kInvalidArgument:
-      return ErrorCode::kInvalidRecord;
-    case StatusCode::kNotFound:
-      return ErrorCode::kUnknownTopicOrPartition;
-    case StatusCode::kIOError:
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kFailedPrecondition:
-      return ErrorCode::kKafkaStorageError;
-    default:
-      return ErrorCode::kUnknownServerError;
-  }
-}
-
-}  // namespace
 
 void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
   ProduceRequest req;
@@ -69,8 +47,10 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       std::string_view records = part.records ? std::string_view(*part.records) : "";
       auto header = log::ParseBatchHeader(records);
       if (!header.ok()) {
-        rp.error_code = header.status().code() == StatusCode::kCorruption && records.size() >= 17 &&
-                                static_cast<int8_t>(records[16]) == 2
+        // A magic-2 batch that is cut or malformed is CORRUPT_MESSAGE; old
+        // formats, other magics and unknown codecs are INVALID_RECORD.
+        rp.error_code = header.status().IsCorruption() && records.size() > log::kMagicPos &&
+                                static_cast<int8_t>(records[log::kMagicPos]) == log::kBatchMagic
                             ? ErrorCode::kCorruptMessage
                             : ErrorCode::kInvalidRecord;
         rp.log_start_offset = (*partition)->log_start_offset();
@@ -83,8 +63,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
         any_error = true;
         continue;
       }
-      if (header->compression() == static_cast<int>(Compression::kZstd) &&
-          ctx.header.api_version < 7) {
+      if (header->compression() == log::Compression::kZstd && ctx.header.api_version < 7) {
         rp.error_code = ErrorCode::kUnsupportedCompressionType;
         rp.log_start_offset = (*partition)->log_start_offset();
         any_error = true;
@@ -144,7 +123,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
         }
       }
       if (!appended.ok()) {
-        rp.error_code = AppendErrorCode(appended.status());
+        rp.error_code = ErrorCodeForStatus(appended.status());
         rp.log_start_offset = (*partition)->log_start_offset();
         LOG_DEBUG("kafka: produce to {}-{} rejected: {}", topic.name, part.partition_index.value(),
                   appended.status().ToString());

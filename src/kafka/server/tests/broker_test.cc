@@ -18,7 +18,7 @@
 #include "kafka/group/producer_state.h"
 #include "kafka/protocol/header.h"
 #include "kafka/protocol/messages.h"
-#include "kafka/protocol/record_batch.h"
+#include "log/records.h"
 
 namespace braid::kafka {
 namespace {
@@ -97,7 +97,7 @@ class Client {
 };
 
 std::string Batch(int n, int64_t ts = 1700000000000) {
-  RecordBatchBuilder b;
+  log::BatchBuilder b;
   for (int i = 0; i < n; ++i) b.Add(ts + i, std::string("k"), "value-" + std::to_string(i));
   return *b.Build();
 }
@@ -236,10 +236,10 @@ TEST_F(BrokerTest, ProduceFetchListOffsets) {
   EXPECT_EQ(fp.log_start_offset, Offset(0));
   EXPECT_EQ(fp.preferred_read_replica, -1);
   // Offset 4 is inside the second batch: it is returned whole (base 3).
-  auto batches = SplitRecordBatches(*fp.records);
+  auto batches = log::SplitBatches(*fp.records);
   ASSERT_TRUE(batches.ok()) << batches.status().ToString();
   ASSERT_GE(batches->size(), 1u);
-  EXPECT_EQ((*batches)[0].header.base_offset, 3);
+  EXPECT_EQ((*batches)[0].header.base_offset, Offset(3));
 
   // Out of range.
   fr = c.Call<FetchResponse>(11, MakeFetch("events", 100, 0));
@@ -472,11 +472,11 @@ TEST_F(BrokerTest, DeleteRecordsMovesLogStart) {
 }
 
 std::string IdempotentBatch(int64_t pid, int32_t seq, int n) {
-  RecordBatchBuilderOptions o;
-  o.producer_id = pid;
-  o.producer_epoch = 0;
+  log::BatchBuilderOptions o;
+  o.producer_id = ProducerId(pid);
+  o.producer_epoch = ProducerEpoch(0);
   o.base_sequence = seq;
-  RecordBatchBuilder b(o);
+  log::BatchBuilder b(o);
   for (int i = 0; i < n; ++i) {
     std::string value = "v";  // not "v" + ...: g++ 12 -Wrestrict false positive
     value += std::to_string(i);

@@ -4,7 +4,7 @@
 Run with Debian's interpreter, which has python3-kafka 2.0.2 and the codec
 modules:  /usr/bin/python3 gen_batches.py  (writes into this directory)
 
-* batch_<codec>.bin: one RecordBatch v2 built by kafka-python's
+* batch_<codec>.bin (written to src/log/tests/data): one RecordBatch v2 built by kafka-python's
   DefaultRecordBatchBuilder (the producer's own code path) per codec.
   Records: offset i, timestamp 1700000000000 + i, key b"key-<i>" (null for
   i == 3), value b"value-<i>-" * 20 (null for i == 4), header ("h", b"v<i>")
@@ -39,6 +39,8 @@ from kafka.protocol.metadata import MetadataRequest
 from kafka.protocol.produce import ProduceRequest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The batch goldens belong to the record model's tests (src/log).
+LOG_DATA = os.path.join(HERE, "..", "..", "..", "..", "log", "tests", "data")
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
@@ -54,8 +56,8 @@ def build_batch(codec):
     return bytes(b.build())
 
 
-def write(name, data):
-    with open(os.path.join(HERE, name), "wb") as f:
+def write(name, data, where=HERE):
+    with open(os.path.join(where, name), "wb") as f:
         f.write(data)
 
 
@@ -305,7 +307,7 @@ def main():
         data = build_batch(codec)
         attrs = struct.unpack(">h", data[21:23])[0]
         assert attrs & 7 == codec, (name, attrs)  # really compressed
-        write("batch_%s.bin" % name, data)
+        write("batch_%s.bin" % name, data, LOG_DATA)
     write("kafka_python_api_versions_v0.bin", request_frame(ApiVersionsRequest[0](), 1))
     write("kafka_python_metadata_v0.bin", request_frame(MetadataRequest[0](topics=[]), 2))
     write("kafka_python_metadata_v1_all.bin", request_frame(MetadataRequest[1](topics=None), 3))

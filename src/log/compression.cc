@@ -1,4 +1,4 @@
-#include "kafka/protocol/compression.h"
+#include "log/compression.h"
 
 #include <lz4frame.h>
 #include <snappy.h>
@@ -11,14 +11,14 @@
 
 #include "base/coding.h"
 
-namespace braid::kafka {
+namespace braid::log {
 namespace {
 
 constexpr size_t kChunk = 64 * 1024;
 
 Status TooLarge(size_t max_output) {
-  return Status::ResourceExhausted("decompressed records exceed the limit of " +
-                                   std::to_string(max_output) + " bytes");
+  return Status::TooLarge("decompressed records exceed the limit of " + std::to_string(max_output) +
+                          " bytes");
 }
 
 // ------------------------------------------------------------------- gzip
@@ -286,4 +286,4 @@ Status Decompress(Compression codec, std::string_view in, size_t max_output, std
                                std::to_string(static_cast<int>(codec)));
 }
 
-}  // namespace braid::kafka
+}  // namespace braid::log

@@ -12,7 +12,7 @@
 
 #include "base/status.h"
 
-namespace braid::kafka {
+namespace braid::log {
 
 enum class Compression : int8_t {
   kNone = 0,
@@ -49,4 +49,4 @@ Status Compress(Compression codec, std::string_view in, const CompressOptions& o
 // bytes), Unimplemented (unknown codec), InvalidArgument (kNone).
 Status Decompress(Compression codec, std::string_view in, size_t max_output, std::string* out);
 
-}  // namespace braid::kafka
+}  // namespace braid::log
