@@ -29,13 +29,13 @@
 #include "archive/registry_schema_source.h"
 #include "base/logging.h"
 #include "cli/cli.h"
-#include "http/metrics.h"
 #include "http/server.h"
 #include "io/file_system.h"
-#include "kafka/group/group_broker_wiring.h"
 #include "kafka/group/producer_state.h"
 #include "kafka/server/broker.h"
+#include "kafka/server/group_apis.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "registry/batch_validation.h"
 #include "registry/service.h"
 #include "registry/validation.h"
@@ -87,7 +87,7 @@ class Runtime {
   explicit Runtime(RuntimeOptions options) : options_(std::move(options)) {}
 
   const RuntimeOptions& options() const { return options_; }
-  http::Registry* metrics() { return &metrics_; }
+  metrics::Registry* metrics() { return &metrics_; }
 
   // The log under <data>/log, opened on first use.
   Result<log::Log*> GetLog() {
@@ -132,7 +132,7 @@ class Runtime {
       http_->Route("GET", "/health", [roles_json](const http::Request&) {
         return http::Response::Json(200, R"({"status":"ok","roles":[)" + roles_json + "]}");
       });
-      http::Registry* metrics = &metrics_;
+      metrics::Registry* metrics = &metrics_;
       http_->Route("GET", "/metrics", [metrics](const http::Request&) {
         return http::Response{
             200, "text/plain; version=0.0.4; charset=utf-8", metrics->RenderPrometheus(), {}};
@@ -178,7 +178,7 @@ class Runtime {
   }
 
   RuntimeOptions options_;
-  http::Registry metrics_;
+  metrics::Registry metrics_;
   std::unique_ptr<log::Log> log_;
   registry::RecordValidator* validator_ = nullptr;
   registry::Registry* registry_ = nullptr;
@@ -367,7 +367,7 @@ class ArchiverRole : public Role {
     archiver_ = std::make_unique<archive::Archiver>(log, schemas_.get(), ao);
     RETURN_IF_ERROR(archiver_->Start());
     archive::Archiver* a = archiver_.get();
-    rt->metrics()->AddCollector([a](http::SampleWriter* w) {
+    rt->metrics()->AddCollector([a](metrics::SampleWriter* w) {
       const archive::ArchiverStats s = a->stats();
       w->Counter("braid_archive_records_total", "Records archived", {},
                  static_cast<double>(s.records_archived));
@@ -382,7 +382,7 @@ class ArchiverRole : public Role {
       w->Gauge("braid_archive_paused", "1 while archiving is paused by an error", {},
                s.paused ? 1 : 0);
       for (const auto& l : s.lag) {
-        http::Labels lb = {{"topic", l.topic}, {"partition", std::to_string(l.partition)}};
+        metrics::Labels lb = {{"topic", l.topic}, {"partition", std::to_string(l.partition)}};
         w->Gauge("braid_archive_lag_records", "Records not yet archived", lb,
                  static_cast<double>(l.lag_records));
         w->Gauge("braid_archive_lag_seconds", "Age of the oldest unarchived record", lb,

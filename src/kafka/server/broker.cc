@@ -12,7 +12,7 @@
 
 namespace braid::kafka {
 
-Broker::Broker(BrokerOptions options, log::Log* log, http::Registry* metrics)
+Broker::Broker(BrokerOptions options, log::Log* log, metrics::Registry* metrics)
     : options_(std::move(options)),
       log_(log),
       metrics_(metrics),
@@ -101,20 +101,21 @@ void Broker::RegisterMetrics() {
                                     "Bytes of Kafka response frames sent.");
   produce_latency_ = metrics_->GetHistogram(
       "braid_kafka_produce_latency_seconds",
-      "Time from receiving a Produce request to its response.", http::LatencyBuckets());
+      "Time from receiving a Produce request to its response.", metrics::LatencyBuckets());
   fetch_latency_ = metrics_->GetHistogram(
       "braid_kafka_fetch_latency_seconds",
       "Time from receiving a Fetch request to its response (includes long-poll wait).",
-      http::LatencyBuckets());
+      metrics::LatencyBuckets());
   connections_ = metrics_->GetGauge("braid_kafka_connections", "Open Kafka client connections.");
   connections_total_ =
       metrics_->GetCounter("braid_kafka_connections_total", "Kafka client connections accepted.");
   log::Log* log = log_;
-  metrics_->AddCollector([log](http::SampleWriter* w) {
+  metrics_->AddCollector([log](metrics::SampleWriter* w) {
     w->Counter("braid_log_fsync_total", "fsync/fdatasync calls issued by the log.", {},
                static_cast<double>(log->fsync_count()));
     for (const auto& p : log->AllPartitionStats()) {
-      http::Labels labels{{"topic", p.topic}, {"partition", std::to_string(p.partition.value())}};
+      metrics::Labels labels{{"topic", p.topic},
+                             {"partition", std::to_string(p.partition.value())}};
       w->Gauge("braid_log_start_offset", "First readable offset of a partition.", labels,
                static_cast<double>(p.log_start_offset.value()));
       w->Gauge("braid_log_end_offset", "Offset the next record of a partition gets.", labels,
@@ -242,7 +243,7 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   const int16_t key = ctx.header.api_key;
   auto it = apis_.find(key);
   if (metrics_ != nullptr) {
-    http::Counter* c =
+    metrics::Counter* c =
         (it != apis_.end() && key >= 0 && static_cast<size_t>(key) < requests_by_api_.size() &&
          requests_by_api_[static_cast<size_t>(key)] != nullptr)
             ? requests_by_api_[static_cast<size_t>(key)]
@@ -267,9 +268,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   // Wrap the responder for byte and latency metrics.
   RespondFn wrapped = std::move(respond);
   if (metrics_ != nullptr) {
-    http::Histogram* h = key == static_cast<int16_t>(ApiKey::kProduce) ? produce_latency_
-                         : key == static_cast<int16_t>(ApiKey::kFetch) ? fetch_latency_
-                                                                       : nullptr;
+    metrics::Histogram* h = key == static_cast<int16_t>(ApiKey::kProduce) ? produce_latency_
+                            : key == static_cast<int16_t>(ApiKey::kFetch) ? fetch_latency_
+                                                                          : nullptr;
     wrapped = [inner = std::move(wrapped), h, out = bytes_out_, clock = clock_,
                start = ctx.received_us](HandlerResult res) {
       out->Inc(res.frame.size());

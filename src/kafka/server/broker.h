@@ -33,11 +33,11 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "base/strong_type.h"
-#include "http/metrics.h"
 #include "kafka/protocol/messages.h"
 #include "kafka/server/api_handler.h"
 #include "kafka/server/server.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 
 namespace braid::kafka {
 
@@ -94,7 +94,7 @@ struct BrokerOptions {
 class Broker final : public RequestHandler {
  public:
   // `log` must outlive the broker. `metrics` may be null (no metrics).
-  Broker(BrokerOptions options, log::Log* log, http::Registry* metrics);
+  Broker(BrokerOptions options, log::Log* log, metrics::Registry* metrics);
   ~Broker() override;  // Stop()s.
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -169,7 +169,7 @@ class Broker final : public RequestHandler {
 
   BrokerOptions options_;
   log::Log* const log_;
-  http::Registry* const metrics_;
+  metrics::Registry* const metrics_;
   Clock* clock_;
   std::unique_ptr<Server> server_;
   std::map<int16_t, ApiHandler> apis_;
@@ -184,14 +184,14 @@ class Broker final : public RequestHandler {
   std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_
 
   // Metrics (null when metrics_ is null).
-  std::array<http::Counter*, 64> requests_by_api_{};
-  http::Counter* requests_unknown_ = nullptr;
-  http::Counter* bytes_in_ = nullptr;
-  http::Counter* bytes_out_ = nullptr;
-  http::Histogram* produce_latency_ = nullptr;
-  http::Histogram* fetch_latency_ = nullptr;
-  http::Gauge* connections_ = nullptr;
-  http::Counter* connections_total_ = nullptr;
+  std::array<metrics::Counter*, 64> requests_by_api_{};
+  metrics::Counter* requests_unknown_ = nullptr;
+  metrics::Counter* bytes_in_ = nullptr;
+  metrics::Counter* bytes_out_ = nullptr;
+  metrics::Histogram* produce_latency_ = nullptr;
+  metrics::Histogram* fetch_latency_ = nullptr;
+  metrics::Gauge* connections_ = nullptr;
+  metrics::Counter* connections_total_ = nullptr;
 };
 
 // Reads "<dir>/cluster_id" or creates it with a fresh random id (22

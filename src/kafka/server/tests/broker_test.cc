@@ -154,7 +154,7 @@ class BrokerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  http::Registry metrics_;
+  metrics::Registry metrics_;
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<Broker> broker_;
 };

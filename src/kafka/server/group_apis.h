@@ -1,10 +1,8 @@
 // RegisterGroupApis: installs the consumer-group APIs and InitProducerId on a
 // kafka::Broker, forwarding each decoded request to GroupHandlers.
 //
-// Header-only on purpose: it needs the server's ApiHandler/TypedApiHandler
-// (kafka/server/api_handler.h) while braid_kafka_group does not link the
-// server library; include it where the Broker is assembled (the program or
-// the server itself) and call it before Broker::Start().
+// It lives with the server, which depends on kafka/group (never the other
+// way round); the broker role calls it before Broker::Start().
 //
 // The broker must also, for groups to behave:
 //   * call GroupCoordinator::OnConnectionClosed(conn.id) from

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace braid::http {
+namespace braid::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -120,4 +120,4 @@ class Registry {
 // Escapes a label value for the text format (\\, \", \n).
 std::string EscapeLabelValue(const std::string& v);
 
-}  // namespace braid::http
+}  // namespace braid::metrics

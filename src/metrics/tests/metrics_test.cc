@@ -1,10 +1,10 @@
-#include "http/metrics.h"
+#include "metrics/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace braid::http {
+namespace braid::metrics {
 namespace {
 
 TEST(MetricsTest, RendersCountersGaugesHistograms) {
@@ -49,4 +49,4 @@ TEST(MetricsTest, SamePointerForSameLabelsAndConcurrentIncrements) {
 }
 
 }  // namespace
-}  // namespace braid::http
+}  // namespace braid::metrics

@@ -1,9 +1,9 @@
-#include "http/metrics.h"
+#include "metrics/metrics.h"
 
 #include <cmath>
 #include <cstdio>
 
-namespace braid::http {
+namespace braid::metrics {
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)),
@@ -181,4 +181,4 @@ std::string Registry::RenderPrometheus() const {
   return out;
 }
 
-}  // namespace braid::http
+}  // namespace braid::metrics
