@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/schema_source.h"
-#include "registry/http_client.h"
+#include "http/client.h"
 
 namespace braid::archive {
 
@@ -13,7 +13,7 @@ Result<avro::Schema> RestSchemaSource::GetSchema(SchemaId id) {
     if (it != cache_.end()) return it->second;
   }
   const std::string url = base_url_ + "/schemas/ids/" + std::to_string(id.value());
-  ASSIGN_OR_RETURN(registry::HttpClientResponse r, registry::HttpRequest("GET", url));
+  ASSIGN_OR_RETURN(http::HttpClientResponse r, http::HttpRequest("GET", url));
   if (r.status == 404) return Status::NotFound("schema id " + std::to_string(id.value()));
   if (r.status != 200) {
     return Status::Unavailable(url + ": HTTP " + std::to_string(r.status) + ": " + r.body);

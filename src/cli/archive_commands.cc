@@ -4,29 +4,31 @@
 //   braid archive run --data DIR [--root DIR] [--once] ...
 //       archives the topics of <DIR>/log into <root> (default <DIR>/archive)
 //       until SIGINT/SIGTERM (or, with --once, up to the current end of
-//       every partition). Do not run it on a data dir that a running braid
-//       broker owns: `braid up` runs the archiver itself.
+//       every partition). It locks the data directory: `braid up` runs the
+//       archiver itself, so `archive run` on its data dir is refused.
 //   braid archive run --kafka HOST:PORT --topic T... --registry URL --root DIR
 //       the same from any Kafka cluster (librdkafka).
 //   braid archive status --data DIR [--root DIR]
 //       per partition: archived high-water mark, log end, lag in records and
-//       seconds; files and bytes per topic.
+//       seconds; files and bytes per topic. Beside a live process that holds
+//       DIR, asks its HTTP API (GET /v1/archive/status).
 //   braid archive verify [--data DIR] [--root DIR]
 //       checks every manifest and file (exit code 1 on any problem).
-#include <signal.h>
-
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "archive/archiver.h"
-#include "archive/registry_schema_source.h"
+#include "archive/archiver_role.h"
 #include "archive/verify.h"
 #include "cli/cli.h"
+#include "http/client.h"
 #include "io/file_system.h"
 #include "log/log.h"
-#include "registry/service.h"
+#include "runtime/runtime.h"
 
 namespace braid::cli {
 
@@ -59,32 +61,9 @@ int Report(const char* what, const Status& s) {
   return 1;
 }
 
-Result<std::unique_ptr<log::Log>> OpenLog(const std::string& data_dir) {
-  log::LogOptions lo;
-  return log::Log::Open(io::JoinPath(data_dir, "log"), std::move(lo));
-}
-
-Status RunCmd(const ArchiveCmdOptions& o) {
-  if (o.data_dir.empty() && o.root.empty()) {
-    return Status::InvalidArgument("--data or --root is required");
-  }
-  if (!o.kafka.empty() && (o.topics.empty() || o.registry_url.empty())) {
-    return Status::InvalidArgument("--kafka needs --topic and --registry");
-  }
-  std::unique_ptr<log::Log> log;
-  if (o.kafka.empty()) {
-    if (o.data_dir.empty()) return Status::InvalidArgument("--data is required");
-    ASSIGN_OR_RETURN(log, OpenLog(o.data_dir));
-  }
-  std::unique_ptr<registry::Registry> reg;
-  std::unique_ptr<archive::SchemaSource> schemas;
-  if (!o.registry_url.empty()) {
-    schemas = std::make_unique<archive::RestSchemaSource>(o.registry_url);
-  } else {
-    ASSIGN_OR_RETURN(reg, registry::OpenRegistryOnLog(log.get()));
-    schemas = std::make_unique<archive::RegistrySchemaSource>(reg.get());
-  }
-  archive::ArchiverOptions ao;
+archive::ArchiverRoleOptions RoleOptions(const ArchiveCmdOptions& o) {
+  archive::ArchiverRoleOptions r;
+  archive::ArchiverOptions& ao = r.archiver;
   ao.root = Root(o);
   ao.codec = o.codec;
   ao.roll_interval_ms = o.roll_ms;
@@ -95,25 +74,44 @@ Status RunCmd(const ArchiveCmdOptions& o) {
   ao.consolidate = !o.no_consolidate;
   ao.kafka_bootstrap = o.kafka;
   ao.kafka_time_field = o.time_field;
-  archive::Archiver archiver(log.get(), schemas.get(), ao);
-  if (o.once) {
-    RETURN_IF_ERROR(archiver.RunOnce());
-    if (ao.consolidate) RETURN_IF_ERROR(archiver.ConsolidateOnce().status());
-  } else {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    RETURN_IF_ERROR(archiver.Start());
-    std::printf("braid: archiving %s into %s\n",
-                o.kafka.empty() ? io::JoinPath(o.data_dir, "log").c_str() : o.kafka.c_str(),
-                ao.root.c_str());
-    std::fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
-    archiver.Stop();
+  r.registry_url = o.registry_url;
+  return r;
+}
+
+// The runtime of an archive command: it locks --data (or, reading from
+// Kafka, the dataset root).
+runtime::RuntimeOptions RuntimeFor(const ArchiveCmdOptions& o) {
+  runtime::RuntimeOptions ro;
+  ro.data_dir = o.kafka.empty() ? o.data_dir : Root(o);
+  return ro;
+}
+
+Status RunCmd(const ArchiveCmdOptions& o, int* exit_code) {
+  if (o.data_dir.empty() && o.root.empty()) {
+    return Status::InvalidArgument("--data or --root is required");
   }
+  if (!o.kafka.empty() && (o.topics.empty() || o.registry_url.empty())) {
+    return Status::InvalidArgument("--kafka needs --topic and --registry");
+  }
+  if (o.kafka.empty() && o.data_dir.empty()) return Status::InvalidArgument("--data is required");
+  const archive::ArchiverRoleOptions ro = RoleOptions(o);
+  runtime::Runtime rt(RuntimeFor(o));
+  if (!o.once) {
+    rt.AddRole(std::make_unique<archive::ArchiverRole>(ro));
+    *exit_code = rt.RunUntilSignal("braid archive run");
+    return Status::OK();
+  }
+  RETURN_IF_ERROR(rt.Start());
+  log::Log* log = nullptr;
+  if (o.kafka.empty()) {
+    ASSIGN_OR_RETURN(log, rt.GetLog());
+  }
+  std::unique_ptr<registry::Registry> own_registry;
+  ASSIGN_OR_RETURN(auto schemas, archive::ArchiverRole::MakeSchemaSource(
+                                     &rt, o.registry_url, !o.kafka.empty(), &own_registry));
+  archive::Archiver archiver(log, schemas.get(), ro.archiver);
+  RETURN_IF_ERROR(archiver.RunOnce());
+  if (ro.archiver.consolidate) RETURN_IF_ERROR(archiver.ConsolidateOnce().status());
   const archive::ArchiverStats s = archiver.stats();
   std::printf(
       "records %llu  files %llu  bytes %llu  envelope %llu  dead letters %llu  consolidations "
@@ -124,47 +122,69 @@ Status RunCmd(const ArchiveCmdOptions& o) {
       static_cast<unsigned long long>(s.envelope_records),
       static_cast<unsigned long long>(s.dead_letter_records),
       static_cast<unsigned long long>(s.consolidations));
-  if (log) RETURN_IF_ERROR(log->Close());
+  RETURN_IF_ERROR(rt.Stop());
   if (s.paused) return Status::Unavailable("archiver paused: " + s.last_error);
   return Status::OK();
 }
 
-Status StatusCmd(const ArchiveCmdOptions& o) {
+// Beside a live process holding --data, asks its HTTP API; otherwise takes
+// the data directory's lock and reads it.
+Result<nlohmann::json> StatusJson(const ArchiveCmdOptions& o) {
+  if (!o.data_dir.empty()) {
+    ASSIGN_OR_RETURN(auto owner, runtime::FindDataDirOwner(o.data_dir));
+    if (owner.has_value()) {
+      if (owner->http.empty()) {
+        return Status::FailedPrecondition(
+            "data directory " + o.data_dir + " is in use by braid process " +
+            std::to_string(owner->pid) + ", which serves no HTTP API");
+      }
+      ASSIGN_OR_RETURN(
+          http::HttpClientResponse r,
+          http::HttpRequest("GET", "http://" + owner->http + "/v1/archive/status", "", ""));
+      if (r.status != 200) {
+        return Status::Unavailable("braid process " + std::to_string(owner->pid) + " answered " +
+                                   std::to_string(r.status) + ": " + r.body);
+      }
+      return nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    }
+  }
+  runtime::Runtime rt(RuntimeFor(o));
+  if (!o.data_dir.empty()) RETURN_IF_ERROR(rt.Start());
   archive::DatasetOptions d;
   d.root = Root(o);
   d.read_only = true;
   ASSIGN_OR_RETURN(auto dataset, archive::Dataset::Open(d));
-  ASSIGN_OR_RETURN(std::vector<std::string> topics, dataset->ListTopics());
-  std::vector<archive::PartitionLag> lag;
-  std::unique_ptr<log::Log> log;
+  log::Log* log = nullptr;
   if (!o.data_dir.empty() && io::DefaultFileSystem()->FileExists(io::JoinPath(o.data_dir, "log"))) {
-    ASSIGN_OR_RETURN(log, OpenLog(o.data_dir));
-    ASSIGN_OR_RETURN(lag, archive::ComputeLag(dataset.get(), log.get()));
+    ASSIGN_OR_RETURN(log, rt.GetLog());
   }
+  ASSIGN_OR_RETURN(std::string json, archive::ArchiveStatusJson(dataset.get(), log));
+  RETURN_IF_ERROR(rt.Stop());
+  return nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+}
+
+Status StatusCmd(const ArchiveCmdOptions& o) {
+  ASSIGN_OR_RETURN(nlohmann::json j, StatusJson(o));
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("malformed status answer");
   std::printf("%-24s %5s %12s %12s %12s %10s\n", "TOPIC", "PART", "ARCHIVED", "LOG-END",
               "LAG-RECORDS", "LAG-SEC");
-  for (const auto& l : lag) {
-    std::printf("%-24s %5d %12lld %12lld %12lld %10.1f\n", l.topic.c_str(), l.partition,
-                static_cast<long long>(l.archived_hwm), static_cast<long long>(l.log_end),
-                static_cast<long long>(l.lag_records), l.lag_seconds);
+  for (const auto& l : j.value("partitions", nlohmann::json::array())) {
+    std::printf(
+        "%-24s %5d %12lld %12lld %12lld %10.1f\n", l.value("topic", "").c_str(),
+        l.value("partition", 0), static_cast<long long>(l.value("archived_hwm", int64_t{0})),
+        static_cast<long long>(l.value("log_end", int64_t{0})),
+        static_cast<long long>(l.value("lag_records", int64_t{0})), l.value("lag_seconds", 0.0));
   }
   std::printf("\n%-24s %8s %8s %14s %12s %s\n", "TOPIC", "ARCHIVED", "FILES", "BYTES", "RECORDS",
               "DEAD-LETTERS");
-  for (const std::string& t : topics) {
-    ASSIGN_OR_RETURN(archive::ManifestLease m, dataset->Snapshot(t));
-    uint64_t bytes = 0;
-    int64_t records = 0, dead = 0;
-    for (const auto& f : m->files) {
-      bytes += f.bytes;
-      records += f.records;
-      if (f.kind == archive::FileKind::kDeadLetter) dead += f.records;
-    }
-    std::printf("%-24s %8s %8zu %14llu %12lld %lld\n", t.c_str(),
-                m->archived.value_or(false) ? "yes" : "no", m->files.size(),
-                static_cast<unsigned long long>(bytes), static_cast<long long>(records),
-                static_cast<long long>(dead));
+  for (const auto& t : j.value("topics", nlohmann::json::array())) {
+    std::printf("%-24s %8s %8llu %14llu %12lld %lld\n", t.value("topic", "").c_str(),
+                t.value("archived", false) ? "yes" : "no",
+                static_cast<unsigned long long>(t.value("files", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("bytes", uint64_t{0})),
+                static_cast<long long>(t.value("records", int64_t{0})),
+                static_cast<long long>(t.value("dead_letters", int64_t{0})));
   }
-  if (log) RETURN_IF_ERROR(log->Close());
   return Status::OK();
 }
 
@@ -209,7 +229,11 @@ void AddArchiveCommands(CLI::App* root, int* exit_code) {
   run->add_option("--time-field", o->time_field,
                   "With --kafka: the event-time field (default: record timestamps)");
   run->add_flag("--no-consolidate", o->no_consolidate, "Do not consolidate small files");
-  run->callback([o, exit_code] { *exit_code = Report("run", RunCmd(*o)); });
+  run->callback([o, exit_code] {
+    int code = 0;
+    Status s = RunCmd(*o, &code);
+    *exit_code = s.ok() ? code : Report("run", s);
+  });
 
   CLI::App* status = archive->add_subcommand("status", "Archive lag, files and bytes");
   status->add_option("--data", o->data_dir, "Data directory")->required();

@@ -2,10 +2,49 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "base/logging.h"
 
 namespace braid::cli {
+
+namespace {
+
+// CLI11 treats an unknown command word as an extra argument, and `--help`
+// anywhere prints the root help and exits 0 before extras are checked
+// (`braid users --help`). Walks argv down the command tree: at every level
+// that has commands, the first word that is not an option (or an option's
+// value) must be one of them. Returns the unknown word's message, or "".
+std::string UnknownCommand(CLI::App* app, int argc, char** argv) {
+  CLI::App* at = app;
+  std::string path = "braid";
+  for (int i = 1; i < argc; ++i) {
+    std::vector<CLI::App*> subs = at->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return "";
+    const std::string word = argv[i];
+    if (word == "--") return "";
+    if (!word.empty() && word[0] == '-') {
+      if (word.find('=') != std::string::npos) continue;
+      const CLI::Option* opt = at->get_option_no_throw(word);
+      if (opt != nullptr && opt->get_type_size() > 0 && opt->get_expected_min() > 0) ++i;
+      continue;
+    }
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : subs) {
+      if (sub->check_name(word)) next = sub;
+    }
+    if (next == nullptr) {
+      std::string known;
+      for (CLI::App* sub : subs) known += (known.empty() ? "" : ", ") + sub->get_name();
+      return path + ": unknown command '" + word + "' (commands: " + known + ")";
+    }
+    at = next;
+    path += " " + word;
+  }
+  return "";
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{
@@ -25,10 +64,24 @@ int Main(int argc, char** argv) {
   AddGroupsCommands(&app, &exit_code);
   AddSchemasCommands(&app, &exit_code);
   AddArchiveCommands(&app, &exit_code);
+  // Usage errors (unknown command or option, missing command or value, bad
+  // value) exit 2; --help and --version exit 0.
+  constexpr int kUsageError = 2;
+  if (std::string unknown = UnknownCommand(&app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "%s\nRun with --help for more information.\n", unknown.c_str());
+    return kUsageError;
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message
+    return kUsageError;
   }
   return exit_code;
 }

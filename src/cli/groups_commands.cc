@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "cli/cli.h"
 #include "kafka/protocol/protocol.h"
 
@@ -39,18 +40,6 @@ using namespace braid::kafka;  // NOLINT(build/namespaces): message structs
 
 constexpr int kTimeoutMs = 30000;
 
-Result<std::pair<std::string, std::string>> SplitHostPort(const std::string& hp) {
-  size_t colon = hp.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == hp.size()) {
-    return Status::InvalidArgument("expected HOST:PORT, got '" + hp + "'");
-  }
-  std::string host = hp.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(host, hp.substr(colon + 1));
-}
-
 // One blocking connection; requests are sent and answered one at a time.
 class Connection {
  public:
@@ -59,12 +48,13 @@ class Connection {
   }
 
   static Result<std::unique_ptr<Connection>> Open(const std::string& host_port) {
-    ASSIGN_OR_RETURN(auto hp, SplitHostPort(host_port));
+    ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(host_port));
+    const std::string port = std::to_string(hp.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    int rc = ::getaddrinfo(hp.first.c_str(), hp.second.c_str(), &hints, &res);
+    int rc = ::getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
       return Status::Unavailable("resolving " + host_port + ": " + ::gai_strerror(rc));
     }

@@ -1,7 +1,5 @@
 // `braid registry` (a standalone schema registry process) and `braid schemas`
 // (a command-line client of any Confluent-compatible registry's REST API).
-#include <signal.h>
-
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -16,11 +14,9 @@
 
 #include "base/logging.h"
 #include "cli/cli.h"
-#include "http/server.h"
-#include "log/log.h"
-#include "registry/http_client.h"
-#include "registry/registry.h"
-#include "registry/service.h"
+#include "http/client.h"
+#include "registry/registry_role.h"
+#include "runtime/runtime.h"
 
 namespace braid::cli {
 
@@ -29,58 +25,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kContentType = "application/vnd.schemaregistry.v1+json";
-
-// Runs the registry until SIGINT/SIGTERM.
-int RunRegistry(const std::string& data_dir, const std::string& listen) {
-  // Block the stop signals before any thread starts, so that every thread
-  // inherits the mask and only sigwait below receives them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-
-  log::LogOptions log_options;
-  log_options.fsync_every_append = true;
-  auto log = log::Log::Open(data_dir, log_options);
-  if (!log.ok()) {
-    std::fprintf(stderr, "braid registry: %s\n", log.status().ToString().c_str());
-    return 1;
-  }
-  auto reg = registry::OpenRegistryOnLog(log->get());
-  if (!reg.ok()) {
-    std::fprintf(stderr, "braid registry: %s\n", reg.status().ToString().c_str());
-    return 1;
-  }
-  http::ServerOptions options;
-  options.listen = listen;
-  options.threads = 2;
-  http::Server server(options);
-  registry::Registry* r = reg->get();
-  server.Route("*", "/",
-               [r](const http::Request& q) { return registry::ServeHttp<http::Response>(r, q); });
-  Status st = server.Start();
-  if (!st.ok()) {
-    std::fprintf(stderr, "braid registry: %s\n", st.ToString().c_str());
-    return 1;
-  }
-  auto hp = http::ParseHostPort(listen);
-  std::printf("braid registry listening on %s:%d\nbraid: ready\n",
-              hp.ok() ? hp->first.c_str() : "?", server.port());
-  std::fflush(stdout);
-  LOG_INFO("schema registry serving {} on port {}", data_dir, server.port());
-  int sig = 0;
-  sigwait(&stop, &sig);
-  LOG_INFO("schema registry stopping (signal {})", sig);
-  server.Stop();
-  reg->reset();
-  Status closed = (*log)->Close();
-  if (!closed.ok()) {
-    std::fprintf(stderr, "braid registry: %s\n", closed.ToString().c_str());
-    return 1;
-  }
-  return 0;
-}
 
 std::string Encode(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";
@@ -103,7 +47,7 @@ std::optional<Json> Call(const std::string& base, const std::string& method,
                          const std::string& path, const std::string& body, int* exit_code) {
   std::string url = base;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  auto res = registry::HttpRequest(method, url + path, body, body.empty() ? "" : kContentType);
+  auto res = http::HttpRequest(method, url + path, body, body.empty() ? "" : kContentType);
   if (!res.ok()) {
     std::fprintf(stderr, "error: %s\n", res.status().ToString().c_str());
     *exit_code = 1;
@@ -171,10 +115,19 @@ void AddSchemasCommands(CLI::App* root, int* exit_code) {
       "topic of a braid log in --data)");
   auto data = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8081");
-  reg->add_option("--data", *data, "Log directory holding the _schemas topic")->required();
+  reg->add_option("--data", *data, "Data directory (the _schemas topic is in its log, DATA/log)")
+      ->required();
   reg->add_option("--listen", *listen, "HOST:PORT to serve the REST API on (port 0: any)")
       ->capture_default_str();
-  reg->callback([=] { *exit_code = RunRegistry(*data, *listen); });
+  reg->callback([=] {
+    runtime::RuntimeOptions ro;
+    ro.data_dir = *data;
+    runtime::Runtime rt(ro);
+    registry::RegistryRoleOptions o;
+    o.listen = *listen;
+    rt.AddRole(std::make_unique<registry::RegistryRole>(o));
+    *exit_code = rt.RunUntilSignal("braid registry");
+  });
 
   // braid schemas ...
   auto* schemas = root->add_subcommand("schemas", "Client of a schema registry's REST API");

@@ -9,16 +9,23 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include "base/logging.h"
+#include "base/strings.h"
 
 namespace braid::http {
 
@@ -39,55 +46,45 @@ std::string_view Request::Header(std::string_view name) const {
   return {};
 }
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int h = hex(s[i + 1]), l = hex(s[i + 2]);
-      if (h >= 0 && l >= 0) {
-        out.push_back(static_cast<char>(h * 16 + l));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view s) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 >= s.size()) {
-    return Status::InvalidArgument("expected HOST:PORT, got '" + std::string(s) + "'");
-  }
-  std::string host(s.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  uint32_t port = 0;
-  for (char c : s.substr(colon + 1)) {
-    if (c < '0' || c > '9') return Status::InvalidArgument("bad port in '" + std::string(s) + "'");
-    port = port * 10 + static_cast<uint32_t>(c - '0');
-    if (port > 65535)
-      return Status::InvalidArgument("port out of range in '" + std::string(s) + "'");
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, static_cast<uint16_t>(port));
-}
-
 namespace {
 
 struct RouteEntry {
   std::string method;
   std::string prefix;
-  Handler handler;
+  AsyncHandler handler;
+};
+
+Response ErrorResponse(int status, std::string_view message) {
+  return Response::Json(status, "{\"error_code\":" + std::to_string(status) + ",\"message\":\"" +
+                                    std::string(message) + "\"}");
+}
+
+// A request whose handler answers later. The session coroutine waits on
+// `timer`; Complete() stores the answer and expires the timer through the
+// session's strand, so the wake-up cannot be lost whichever comes first.
+struct PendingReply {
+  explicit PendingReply(asio::any_io_executor ex) : timer(ex) {
+    timer.expires_at(asio::steady_timer::time_point::max());
+  }
+  // Returns false if an answer was already given.
+  bool Complete(Response r, const std::shared_ptr<PendingReply>& self) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (response.has_value()) return false;
+      response = std::move(r);
+    }
+    asio::post(timer.get_executor(),
+               [self] { self->timer.expires_at(asio::steady_timer::time_point::min()); });
+    return true;
+  }
+  std::optional<Response> Take() {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::move(response);
+  }
+
+  asio::steady_timer timer;  // used on the session's strand only
+  std::mutex mu;
+  std::optional<Response> response;  // guarded by mu
 };
 
 bool PrefixMatches(std::string_view prefix, std::string_view path) {
@@ -124,10 +121,16 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::vector<std::thread> threads;
   std::atomic<int> port{0};
   std::atomic<bool> stopped{false};
+  std::unique_ptr<asio::thread_pool> blocking;  // runs RouteBlocking handlers
+  std::shared_mutex routes_mu;                  // guards routes
   std::mutex mu;
   std::set<std::shared_ptr<beast::tcp_stream>> streams;  // guarded by mu
+  std::set<std::shared_ptr<PendingReply>> pending;       // guarded by mu
 
-  Response Dispatch(const Request& req) {
+  // Finds the handler of `req`: the longest matching prefix of its method.
+  // Null with *status 404 or 405 when there is none.
+  std::optional<AsyncHandler> Match(const Request& req, int* status) {
+    std::shared_lock<std::shared_mutex> lock(routes_mu);
     const RouteEntry* best = nullptr;
     bool path_matched = false;
     for (const auto& r : routes) {
@@ -137,16 +140,48 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (best == nullptr || r.prefix.size() > best->prefix.size()) best = &r;
     }
     if (best == nullptr) {
-      return path_matched
-                 ? Response::Json(405, R"({"error_code":405,"message":"Method not allowed"})")
-                 : Response::Json(404, R"({"error_code":404,"message":"Not found"})");
+      *status = path_matched ? 405 : 404;
+      return std::nullopt;
+    }
+    return best->handler;
+  }
+
+  // Runs the handler of `req` and waits (without blocking the thread) for
+  // its answer.
+  asio::awaitable<Response> Dispatch(std::shared_ptr<const Request> request) {
+    const Request& req = *request;
+    int status = 0;
+    std::optional<AsyncHandler> handler = Match(req, &status);
+    if (!handler) {
+      co_return status == 405 ? ErrorResponse(405, "Method not allowed")
+                              : ErrorResponse(404, "Not found");
+    }
+    auto reply = std::make_shared<PendingReply>(co_await asio::this_coro::executor);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopped.load()) co_return ErrorResponse(503, "Server is stopping");
+      pending.insert(reply);
     }
     try {
-      return best->handler(req);
+      // The Responder owns the request: it stays valid while the handler
+      // holds the Responder, even if the session ends first.
+      (*handler)(req, [reply, request](Response r) { reply->Complete(std::move(r), reply); });
     } catch (const std::exception& e) {
       LOG_ERROR("http handler for {} {} threw: {}", req.method, req.path, e.what());
-      return Response::Json(500, R"({"error_code":500,"message":"Internal server error"})");
+      reply->Complete(ErrorResponse(500, "Internal server error"), reply);
     }
+    std::optional<Response> resp = reply->Take();
+    if (!resp) {
+      boost::system::error_code ec;
+      co_await reply->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      resp = reply->Take();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      pending.erase(reply);
+    }
+    if (!resp) co_return ErrorResponse(503, "Server is stopping");
+    co_return std::move(*resp);
   }
 
   asio::awaitable<void> Session(std::shared_ptr<beast::tcp_stream> stream) {
@@ -170,7 +205,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       if (ec) break;
       auto& breq = parser.get();
-      Request req;
+      auto request = std::make_shared<Request>();
+      Request& req = *request;
       req.method = std::string(breq.method_string());
       req.target = std::string(breq.target());
       ParseTarget(req.target, &req);
@@ -178,7 +214,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       }
       req.body = std::move(breq.body());
-      Response resp = Dispatch(req);
+      Response resp = co_await Dispatch(std::move(request));
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(resp.status),
                                               breq.version()};
       res.set(bhttp::field::server, "braid");
@@ -201,8 +237,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto self = shared_from_this();
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket =
-          co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      // Each connection on its own strand: its session and the wake-ups of
+      // its asynchronous handlers never run concurrently.
+      tcp::socket socket = co_await acceptor->async_accept(
+          asio::make_strand(*io), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
         LOG_WARN("http accept failed: {}", ec.message());
@@ -215,7 +253,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         streams.insert(stream);
       }
       asio::co_spawn(
-          *io, [self, stream]() { return self->Session(stream); }, asio::detached);
+          stream->get_executor(), [self, stream]() { return self->Session(stream); },
+          asio::detached);
     }
   }
 };
@@ -226,24 +265,51 @@ Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>()) {
 
 Server::~Server() { Stop(); }
 
-void Server::Route(std::string method, std::string path_prefix, Handler handler) {
+void Server::RouteAsync(std::string method, std::string path_prefix, AsyncHandler handler) {
+  std::unique_lock<std::shared_mutex> lock(impl_->routes_mu);
   impl_->routes.push_back(
       RouteEntry{std::move(method), std::move(path_prefix), std::move(handler)});
+}
+
+void Server::Route(std::string method, std::string path_prefix, Handler handler) {
+  RouteAsync(std::move(method), std::move(path_prefix),
+             [h = std::move(handler)](const Request& req, Responder respond) { respond(h(req)); });
+}
+
+void Server::RouteBlocking(std::string method, std::string path_prefix, Handler handler) {
+  std::weak_ptr<Impl> weak = impl_;
+  RouteAsync(std::move(method), std::move(path_prefix),
+             [weak, h = std::move(handler)](const Request& req, Responder respond) {
+               auto impl = weak.lock();
+               if (!impl || !impl->blocking) {
+                 respond(ErrorResponse(503, "Server is stopping"));
+                 return;
+               }
+               // `req` stays valid while `respond` (which owns it) lives.
+               asio::post(*impl->blocking, [h, &req, respond = std::move(respond)] {
+                 try {
+                   respond(h(req));
+                 } catch (const std::exception& e) {
+                   LOG_ERROR("http handler for {} {} threw: {}", req.method, req.path, e.what());
+                   respond(ErrorResponse(500, "Internal server error"));
+                 }
+               });
+             });
 }
 
 int Server::port() const { return impl_->port.load(); }
 
 Status Server::Start(boost::asio::io_context* io) {
-  ASSIGN_OR_RETURN(auto hp, ParseHostPort(impl_->options.listen));
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(impl_->options.listen));
   if (io == nullptr) {
     impl_->own_io = std::make_unique<asio::io_context>();
     io = impl_->own_io.get();
   }
   impl_->io = io;
   boost::system::error_code ec;
-  auto addr = asio::ip::make_address(hp.first, ec);
-  if (ec) return Status::InvalidArgument("bad listen address '" + hp.first + "': " + ec.message());
-  tcp::endpoint ep(addr, hp.second);
+  auto addr = asio::ip::make_address(hp.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
+  tcp::endpoint ep(addr, hp.port);
   auto acceptor = std::make_unique<tcp::acceptor>(*io);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -254,6 +320,8 @@ Status Server::Start(boost::asio::io_context* io) {
   }
   impl_->port = acceptor->local_endpoint().port();
   impl_->acceptor = std::move(acceptor);
+  impl_->blocking =
+      std::make_unique<asio::thread_pool>(std::max(1, impl_->options.blocking_threads));
   auto impl = impl_;
   asio::co_spawn(
       *io, [impl]() { return impl->Accept(); }, asio::detached);
@@ -269,16 +337,48 @@ void Server::Stop() {
   auto impl = impl_;
   if (impl->stopped.exchange(true)) return;
   if (impl->acceptor) {
-    asio::post(*impl->io, [impl] {
+    asio::post(impl->acceptor->get_executor(), [impl] {
       boost::system::error_code ec;
       impl->acceptor->close(ec);
-      std::lock_guard<std::mutex> lock(impl->mu);
-      for (const auto& s : impl->streams) {
-        s->socket().shutdown(tcp::socket::shutdown_both, ec);
-        s->socket().close(ec);
-      }
     });
+    // 1. Requests whose handler has not answered get 503; connections stop
+    //    reading, so idle ones end and busy ones end after their answer.
+    std::vector<std::shared_ptr<beast::tcp_stream>> streams;
+    std::vector<std::shared_ptr<PendingReply>> pending;
+    {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      streams.assign(impl->streams.begin(), impl->streams.end());
+      pending.assign(impl->pending.begin(), impl->pending.end());
+    }
+    for (const auto& p : pending) p->Complete(ErrorResponse(503, "Server is stopping"), p);
+    for (const auto& st : streams) {
+      asio::post(st->get_executor(), [st] {
+        boost::system::error_code ec;
+        st->socket().shutdown(tcp::socket::shutdown_receive, ec);
+      });
+    }
+    // 2. After a short grace period, close what is left (slow readers).
+    for (int i = 0; i < 40; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(impl->mu);
+        if (impl->streams.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      streams.assign(impl->streams.begin(), impl->streams.end());
+    }
+    for (const auto& st : streams) {
+      asio::post(st->get_executor(), [st] {
+        boost::system::error_code ec;
+        st->socket().shutdown(tcp::socket::shutdown_both, ec);
+        st->socket().close(ec);
+      });
+    }
   }
+  // Blocking handlers finish (their late answers go nowhere).
+  if (impl->blocking) impl->blocking->join();
   if (impl->own_io) {
     for (auto& t : impl->threads) t.join();
     impl->threads.clear();

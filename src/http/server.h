@@ -1,9 +1,17 @@
-// A small HTTP/1.1 server: routes (method, path prefix) to synchronous
-// handlers. Keep-alive, bounded request sizes, graceful stop. Boost.Beast is
-// used only inside server.cc; this header has no Asio/Beast includes.
+// A small HTTP/1.1 server: routes (method, path prefix) to handlers.
+// Keep-alive, bounded request sizes, graceful stop. Boost.Beast is used only
+// inside server.cc; this header has no Asio/Beast includes.
 //
-// Thread safety: Route() must be called before Start(). Handlers run on the
-// server's io threads and may run concurrently with each other.
+// Three kinds of handler:
+//   Route          synchronous and quick: runs on an io thread;
+//   RouteBlocking  may wait (a batch run with wait=true, a slow disk): runs on
+//                  the server's pool of blocking threads, never on an io thread;
+//   RouteAsync     answers later through a Responder, from any thread.
+// An io thread is never blocked by a handler that waits.
+//
+// Thread safety: routes may be added at any time, also after Start() (roles
+// add theirs to a server that is already serving); a request sees the routes
+// present when it arrives. Handlers may run concurrently with each other.
 #pragma once
 
 #include <cstdint>
@@ -50,17 +58,24 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+// Completes an asynchronous request; call exactly once, from any thread.
+using Responder = std::function<void(Response)>;
+// An asynchronous handler. `request` stays valid as long as `respond` (or a
+// copy of it) exists.
+using AsyncHandler = std::function<void(const Request& request, Responder respond)>;
 
 struct ServerOptions {
   // Address to listen on, "HOST:PORT"; port 0 picks a free port.
   // Default: "127.0.0.1:8080".
   std::string listen = "127.0.0.1:8080";
-  // Io threads started by Start() when no io_context is given. Default: 1.
-  int threads = 1;
+  // Io threads started by Start() when no io_context is given. Default: 2.
+  int threads = 2;
   // Largest accepted request body; larger requests get 413. Default: 16 MiB.
   uint64_t max_body_bytes = 16 << 20;
   // An idle keep-alive connection is closed after this long. Default: 60 s.
   int idle_timeout_ms = 60000;
+  // Threads that run RouteBlocking handlers. Default: 4.
+  int blocking_threads = 4;
 };
 
 class Server {
@@ -76,6 +91,13 @@ class Server {
   // or exactly ("/health" matches "/health" and "/health/x", not "/healthz").
   // Unmatched requests get 404 (405 if the path matched another method).
   void Route(std::string method, std::string path_prefix, Handler handler);
+  // Same matching; `handler` runs on a blocking thread (it may wait, but for
+  // a bounded time: Stop() waits for running blocking handlers; a handler
+  // that waits for an event should be a RouteAsync handler).
+  void RouteBlocking(std::string method, std::string path_prefix, Handler handler);
+  // Same matching; the answer is sent when `handler` calls its Responder.
+  // Requests still waiting when the server stops get 503.
+  void RouteAsync(std::string method, std::string path_prefix, AsyncHandler handler);
 
   // Binds and starts accepting. With `io` == nullptr the server runs its own
   // `options.threads` threads; otherwise it runs on `io` (the caller runs it).
@@ -91,11 +113,5 @@ class Server {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-// Splits "HOST:PORT" (also "[v6]:PORT"); fails with InvalidArgument.
-Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view s);
-
-// Percent-decodes a URL component ('+' stays '+').
-std::string PercentDecode(std::string_view s);
 
 }  // namespace braid::http

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/logging.h"
+#include "base/strings.h"
 
 namespace braid::registry {
 
@@ -127,31 +128,6 @@ bool ValidUtf8(std::string_view s) {
 bool ValidSubject(const std::string& s) {
   if (s.empty() || !ValidUtf8(s)) return false;
   return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
 }
 
 std::vector<std::string> SplitPath(std::string_view raw) {

@@ -48,6 +48,11 @@ class Braid:
     def bootstrap(self):
         return "127.0.0.1:%d" % self.port
 
+    @property
+    def registry_url(self):
+        """The schema registry of `braid up` or `braid registry`."""
+        return "http://127.0.0.1:%d" % self.registry_port
+
     def start(self, timeout=30):
         """Starts braid (new ports each time) and waits for "braid: ready"."""
         self.port = free_port()
@@ -56,6 +61,9 @@ class Braid:
         if self.http:
             self.http_port = free_port()
             args += ["--http-listen", "127.0.0.1:%d" % self.http_port]
+        if self.command == "registry":
+            # `braid registry` serves the registry's REST API on --listen.
+            self.registry_port = self.port
         if self.command == "up" and "--registry-listen" not in self.extra_args:
             # `braid up` also serves the schema registry (default port 8081).
             self.registry_port = free_port()

@@ -24,11 +24,9 @@ import io
 import json
 import os
 import random
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from datetime import datetime, timedelta, timezone
@@ -41,7 +39,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import braidtest
-from braidtest import BRAID_BIN, Braid, free_port, wait_until
+from braidtest import BRAID_BIN, Braid
 
 SCHEMA = {
     "type": "record", "name": "PageView", "namespace": "it",
@@ -58,21 +56,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Registry:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="braid-it-registry-")
-        self.port = free_port()
-        self.out = open(self.dir + ".out", "wb")
-        self.proc = subprocess.Popen(
-            [BRAID_BIN, "registry", "--data", self.dir, "--listen", "127.0.0.1:%d" % self.port],
-            stdout=self.out, stderr=subprocess.STDOUT)
-        self.url = "http://127.0.0.1:%d" % self.port
+    """A `braid registry` of its own (braidtest.Braid, stopped by PID) with a
+    register helper."""
 
-        def up():
-            try:
-                return requests.get(self.url + "/subjects", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-        wait_until(up, what="registry up")
+    def __init__(self):
+        self.proc = Braid("registry", http=False).start()
+        self.url = self.proc.registry_url
 
     def register(self, subject, schema):
         r = requests.post(self.url + "/subjects/%s/versions" % subject,
@@ -82,15 +71,8 @@ class Registry:
         return r.json()["id"]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
-        self.out.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        try:
-            os.remove(self.dir + ".out")
-        except OSError:
-            pass
+        self.proc.stop()
+        self.proc.cleanup()
 
 
 def frame(schema_id, parsed, datum):

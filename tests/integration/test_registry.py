@@ -13,10 +13,7 @@ Run: BRAID_BIN=/path/to/braid /usr/bin/python3 test_registry.py
 """
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,7 +23,9 @@ import requests
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-BRAID = os.environ.get("BRAID_BIN", "braid")
+import braidtest
+
+BRAID = braidtest.BRAID_BIN
 CT = "application/vnd.schemaregistry.v1+json"
 
 USER_V1 = {"type": "record", "name": "User", "namespace": "com.example",
@@ -38,35 +37,9 @@ USER_BAD = {"type": "record", "name": "User", "namespace": "com.example",
             "fields": [{"name": "name", "type": "int"}]}
 
 
-class RegistryProcess:
-    """A `braid registry` child process (stopped by PID)."""
-
-    def __init__(self, data_dir, port=0):
-        self.data_dir = data_dir
-        self.proc = subprocess.Popen(
-            [BRAID, "registry", "--data", data_dir, "--listen", "127.0.0.1:%d" % port],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on [^:]+:(\d+)", line)
-        if not m:
-            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
-            self.kill()
-            raise RuntimeError("braid registry did not start: %r %s" % (line, err))
-        self.port = int(m.group(1))
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        self.proc.wait(timeout=30)
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f and not f.closed:
-                f.close()
-
-    def stop(self):
-        """Graceful stop; returns the exit code."""
-        self.kill(signal.SIGTERM)
-        return self.proc.returncode
+def registry_process(data_dir):
+    """A started `braid registry` on `data_dir` (braidtest.Braid: stopped by PID)."""
+    return braidtest.Braid("registry", data_dir=data_dir, http=False).start()
 
 
 def braid_cli(*args, stdin=None):
@@ -77,20 +50,20 @@ def braid_cli(*args, stdin=None):
 class RegistryTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="braid_registry_it_")
-        self.reg = RegistryProcess(os.path.join(self.dir, "data"))
+        self.reg = registry_process(os.path.join(self.dir, "data"))
 
     def tearDown(self):
-        self.reg.kill()
+        self.reg.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def http(self, method, path, body=None):
-        r = requests.request(method, self.reg.url + path,
+        r = requests.request(method, self.reg.registry_url + path,
                              data=None if body is None else json.dumps(body),
                              headers={"Content-Type": CT, "Accept": CT}, timeout=10)
         return r.status_code, (r.json() if r.content else None)
 
     def test_new_client(self):
-        c = SchemaRegistryClient({"url": self.reg.url})
+        c = SchemaRegistryClient({"url": self.reg.registry_url})
         id1 = c.register_schema("users-value", Schema(json.dumps(USER_V1), "AVRO"))
         self.assertEqual(id1, 1)
         # python's spacing vs compact text: the same schema.
@@ -148,7 +121,7 @@ class RegistryTest(unittest.TestCase):
     def test_legacy_client(self):
         from avro.schema import parse as avro_parse
         from confluent_kafka.avro import CachedSchemaRegistryClient
-        c = CachedSchemaRegistryClient({"url": self.reg.url})
+        c = CachedSchemaRegistryClient({"url": self.reg.registry_url})
         v1 = avro_parse(json.dumps(USER_V1))
         v2 = avro_parse(json.dumps(USER_V2))
         self.assertEqual(c.register("t-value", v1), 1)
@@ -182,7 +155,7 @@ class RegistryTest(unittest.TestCase):
             got_status, got = self.http(method, path, body)
             self.assertEqual((got_status, got["error_code"]), (status, code), (method, path, got))
             self.assertIn("message", got)
-        r = requests.get(self.reg.url + "/subjects", timeout=10)
+        r = requests.get(self.reg.registry_url + "/subjects", timeout=10)
         self.assertEqual(r.headers["Content-Type"], CT)
         self.assertEqual(self.http("GET", "/config/s?defaultToGlobal=true"),
                          (200, {"compatibilityLevel": "BACKWARD"}))
@@ -196,7 +169,7 @@ class RegistryTest(unittest.TestCase):
         bad = os.path.join(self.dir, "bad.avsc")
         with open(bad, "w") as f:
             json.dump(USER_BAD, f)
-        url = ["schemas", "--registry", self.reg.url]
+        url = ["schemas", "--registry", self.reg.registry_url]
         self.assertEqual(braid_cli(*url, "register", "u-value", avsc)[:2], (0, "1\n"))
         self.assertEqual(braid_cli(*url, "list")[:2], (0, "u-value\n"))
         rc, out, _ = braid_cli(*url, "show", "u-value")
@@ -217,7 +190,7 @@ class RegistryTest(unittest.TestCase):
         self.assertEqual(rc, 1)
 
     def test_restart_after_kill9(self):
-        c = SchemaRegistryClient({"url": self.reg.url})
+        c = SchemaRegistryClient({"url": self.reg.registry_url})
         c.register_schema("a-value", Schema(json.dumps(USER_V1), "AVRO"))
         c.register_schema("a-value", Schema(json.dumps(USER_V2), "AVRO"))
         c.register_schema("b-value", Schema('"string"', "AVRO"))
@@ -232,23 +205,17 @@ class RegistryTest(unittest.TestCase):
                   "/schemas/ids/3", "/schemas/ids/4", "/config", "/config/b-value",
                   "/config/a-value", "/subjects/c-value/versions?deleted=true"]
         before = [self.http("GET", p) for p in probes]
-        self.reg.kill(signal.SIGKILL)
-        self.reg = RegistryProcess(self.reg.data_dir)
+        self.reg.kill()
+        self.reg.start()
         after = [self.http("GET", p) for p in probes]
         for p, b, a in zip(probes, before, after):
             self.assertEqual(a, b, p)
-        c = SchemaRegistryClient({"url": self.reg.url})
+        c = SchemaRegistryClient({"url": self.reg.registry_url})
         self.assertEqual(c.register_schema("d-value", Schema('"bytes"', "AVRO")), 5)
         # Graceful stop, then reopen once more.
         self.assertEqual(self.reg.stop(), 0)
-        self.reg = RegistryProcess(self.reg.data_dir)
+        self.reg.start()
         self.assertEqual(self.http("GET", "/subjects/d-value/versions/1")[1]["id"], 5)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def avro_round_trip(test, bootstrap, reg_url, topic):
@@ -284,64 +251,28 @@ class BrokerAndRegistryTest(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="braid_registry_broker_")
-        self.reg = RegistryProcess(os.path.join(self.dir, "registry"))
-        self.kport = free_port()
-        self.broker = subprocess.Popen(
-            [BRAID, "broker", "--data", os.path.join(self.dir, "broker"),
-             "--listen", "127.0.0.1:%d" % self.kport],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 30
-        for line in self.broker.stdout:
-            if "braid: ready" in line or time.time() > deadline:
-                break
-
-    def tearDown(self):
-        if self.broker.poll() is None:
-            os.kill(self.broker.pid, signal.SIGKILL)
-        self.broker.wait(timeout=30)
-        self.broker.stdout.close()
-        self.reg.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.reg = registry_process(os.path.join(self.dir, "registry"))
+        self.addCleanup(self.reg.cleanup)
+        self.broker = braidtest.Braid("broker", data_dir=os.path.join(self.dir, "broker"),
+                                      http=False)
+        self.addCleanup(self.broker.cleanup)
+        self.broker.start()
 
     def test_avro_producer_consumer(self):
-        self.assertIsNone(self.broker.poll(), "braid broker exited")
-        avro_round_trip(self, "127.0.0.1:%d" % self.kport, self.reg.url, "users")
+        avro_round_trip(self, self.broker.bootstrap, self.reg.registry_url, "users")
 
 
 class FullStackTest(unittest.TestCase):
     """AvroProducer/AvroConsumer through `braid up` (broker + embedded registry)."""
 
     def setUp(self):
-        help_text = subprocess.run([BRAID, "up", "--help"], capture_output=True, text=True).stdout
-        if "--registry-listen" not in help_text:
-            self.skipTest("`braid up --registry-listen` is not available yet")
-        self.dir = tempfile.mkdtemp(prefix="braid_registry_up_")
-        self.kport, self.rport, self.hport = free_port(), free_port(), free_port()
-        self.proc = subprocess.Popen(
-            [BRAID, "up", "--data", self.dir, "--listen", "127.0.0.1:%d" % self.kport,
-             "--http-listen", "127.0.0.1:%d" % self.hport,
-             "--registry-listen", "127.0.0.1:%d" % self.rport],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if requests.get("http://127.0.0.1:%d/subjects" % self.rport, timeout=1).ok:
-                    with socket.create_connection(("127.0.0.1", self.kport), timeout=1):
-                        return
-            except (OSError, requests.RequestException):
-                time.sleep(0.2)
-        self.tearDown()
-        self.fail("braid up did not start")
-
-    def tearDown(self):
-        if getattr(self, "proc", None) and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-        shutil.rmtree(getattr(self, "dir", ""), ignore_errors=True)
+        self.up = braidtest.Braid("up")
+        self.addCleanup(self.up.cleanup)
+        self.up.start()
 
     def test_avro_producer_consumer(self):
-        avro_round_trip(self, "127.0.0.1:%d" % self.kport, "http://127.0.0.1:%d" % self.rport,
-                        "users")
+        avro_round_trip(self, self.up.bootstrap, self.up.registry_url, "users")
 
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
@@ -383,17 +314,17 @@ class KafkajsRegistryTest(unittest.TestCase):
                                           "confluent-schema-registry")):
             self.skipTest("@kafkajs/confluent-schema-registry not installed: npm ci in " + NODE_DIR)
         self.dir = tempfile.mkdtemp(prefix="braid_registry_kjs_")
-        self.reg = RegistryProcess(os.path.join(self.dir, "data"))
+        self.reg = registry_process(os.path.join(self.dir, "data"))
 
     def tearDown(self):
-        self.reg.kill()
+        self.reg.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def test_register_encode_decode(self):
         # A global level other than the client's BACKWARD: kafkajs must see 404
         # (40408) for the subject's own level, not the global one.
-        requests.put(self.reg.url + "/config", json={"compatibility": "FULL"}, timeout=5)
-        p = subprocess.run(["node", "-e", KAFKAJS_SCRIPT, self.reg.url],
+        requests.put(self.reg.registry_url + "/config", json={"compatibility": "FULL"}, timeout=5)
+        p = subprocess.run(["node", "-e", KAFKAJS_SCRIPT, self.reg.registry_url],
                            capture_output=True, timeout=120, cwd=NODE_DIR)
         self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
         r = json.loads(p.stdout.decode().strip().splitlines()[-1])
@@ -404,9 +335,9 @@ class KafkajsRegistryTest(unittest.TestCase):
         self.assertEqual(r["encoded"], "00000000010661" + "6e6e")
         self.assertIsNotNone(r["incompatible"])
         # The client set the subject's level on first registration.
-        self.assertEqual(requests.get(self.reg.url + "/config/kjs-value", timeout=5).json(),
+        self.assertEqual(requests.get(self.reg.registry_url + "/config/kjs-value", timeout=5).json(),
                          {"compatibilityLevel": "BACKWARD"})
-        self.assertEqual(requests.get(self.reg.url + "/subjects", timeout=5).json(),
+        self.assertEqual(requests.get(self.reg.registry_url + "/subjects", timeout=5).json(),
                          ["com.example.Other", "kjs-value"])
 
 

@@ -48,6 +48,47 @@ class UpTest(unittest.TestCase):
             print(b.output())
             raise
 
+    def test_second_process_on_the_data_dir_is_refused(self):
+        """Two processes on one data directory: the second exits non-zero with
+        the lock error naming the directory and the first one's PID, changes
+        nothing, and the first keeps serving."""
+        b = braidtest.Braid("up")
+        self.addCleanup(b.cleanup)
+        b.start()
+        p = subprocess.run(["kcat", "-b", b.bootstrap, "-P", "-t", "locked"], input=b"x\n",
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        before = sorted(os.listdir(b.data_dir))
+        for cmd in (["up", "--data", b.data_dir, "--listen", "127.0.0.1:0", "--http-listen",
+                     "127.0.0.1:0", "--registry-listen", "127.0.0.1:0"],
+                    ["broker", "--data", b.data_dir, "--listen", "127.0.0.1:0"],
+                    ["registry", "--data", b.data_dir, "--listen", "127.0.0.1:0"],
+                    ["archive", "run", "--data", b.data_dir, "--once"]):
+            second = subprocess.run([braidtest.BRAID_BIN] + cmd, capture_output=True,
+                                    timeout=60, text=True)
+            self.assertNotEqual(second.returncode, 0, cmd)
+            self.assertIn("data directory %s is in use by braid process %d"
+                          % (b.data_dir, b.proc.pid), second.stderr, cmd)
+            self.assertNotIn("braid: ready", second.stdout)
+        self.assertEqual(sorted(os.listdir(b.data_dir)), before)
+        # `braid archive status` beside the live process asks its HTTP API.
+        st = subprocess.run([braidtest.BRAID_BIN, "archive", "status", "--data", b.data_dir],
+                            capture_output=True, timeout=60, text=True)
+        self.assertEqual(st.returncode, 0, st.stderr)
+        self.assertIn("TOPIC", st.stdout)
+        # The first one still serves.
+        self.assertEqual(b.http_get("/health")[0], 200)
+        out = subprocess.run(["kcat", "-b", b.bootstrap, "-C", "-t", "locked", "-o", "beginning",
+                              "-e", "-f", "%s\n"], capture_output=True, timeout=60)
+        self.assertEqual(out.stdout.decode().splitlines(), ["x"])
+        self.assertEqual(b.stop(), 0)
+        # After it stopped (or was killed), the lock is free again.
+        b.start()
+        b.kill()
+        again = subprocess.run([braidtest.BRAID_BIN, "archive", "run", "--data", b.data_dir,
+                                "--once"], capture_output=True, timeout=60, text=True)
+        self.assertEqual(again.returncode, 0, again.stderr)
+
     def test_up_archives_registered_avro(self):
         """The archiver role of `braid up` moves registered-Avro records into the
         master dataset: after a clean stop, verify passes and python3-avro reads

@@ -6,7 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace braid::http {
 namespace {
@@ -86,14 +91,80 @@ TEST(ServerTest, StopClosesIdleConnections) {
   ::close(fd);
 }
 
-TEST(ServerTest, ParseHostPort) {
-  auto r = ParseHostPort("127.0.0.1:9092");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->first, "127.0.0.1");
-  EXPECT_EQ(r->second, 9092);
-  EXPECT_FALSE(ParseHostPort("nope").ok());
-  EXPECT_FALSE(ParseHostPort("h:99999").ok());
-  EXPECT_EQ(ParseHostPort("[::1]:80")->first, "::1");
+// A handler that waits does not hold an io thread: with one io thread, a
+// quick request is answered while a blocking one and an asynchronous one are
+// still pending; routes added after Start() are served.
+TEST(ServerTest, WaitingHandlersDoNotBlockIoThreads) {
+  Server s(ServerOptions{"127.0.0.1:0", /*threads=*/1, 1024, 5000, /*blocking_threads=*/2});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  Responder parked;
+  s.RouteBlocking("POST", "/wait", [&](const Request&) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return Response::Text(200, "waited");
+  });
+  s.RouteAsync("GET", "/later", [&](const Request& r, Responder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    parked = [respond, path = r.path](Response) { respond(Response::Text(200, "later " + path)); };
+  });
+  ASSERT_TRUE(s.Start().ok());
+  s.Route("GET", "/quick", [](const Request&) { return Response::Text(200, "quick"); });
+
+  std::string waited, later;
+  std::thread t1([&] {
+    waited = RoundTrip(s.port(),
+                       "POST /wait HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  });
+  std::thread t2(
+      [&] { later = RoundTrip(s.port(), "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n"); });
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (parked) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string quick = RoundTrip(s.port(), "GET /quick HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(quick.find("quick"), std::string::npos) << quick;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(waited.empty());
+    EXPECT_TRUE(later.empty());
+    release = true;
+    ASSERT_TRUE(parked);
+    parked(Response{});
+  }
+  cv.notify_all();
+  t1.join();
+  t2.join();
+  EXPECT_NE(waited.find("waited"), std::string::npos) << waited;
+  EXPECT_NE(later.find("later /later"), std::string::npos) << later;
+  s.Stop();
+}
+
+// Stop() answers requests whose asynchronous handler never replies.
+TEST(ServerTest, StopAnswersPendingAsyncRequests) {
+  Server s(ServerOptions{"127.0.0.1:0", 1, 1024, 5000});
+  std::atomic<int> arrived{0};
+  std::vector<Responder> kept;
+  std::mutex mu;
+  s.RouteAsync("GET", "/never", [&](const Request&, Responder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    kept.push_back(std::move(respond));
+    ++arrived;
+  });
+  ASSERT_TRUE(s.Start().ok());
+  std::string r;
+  std::thread t(
+      [&] { r = RoundTrip(s.port(), "GET /never HTTP/1.1\r\nConnection: close\r\n\r\n"); });
+  while (arrived.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  s.Stop();
+  t.join();
+  EXPECT_NE(r.find("503"), std::string::npos) << r;
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& k : kept) k(Response::Text(200, "too late"));  // harmless after stop
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "base/logging.h"
+#include "base/strings.h"
 #include "io/file_system.h"
 #include "kafka/group/producer_state_log.h"
 #include "kafka/protocol/header.h"
@@ -146,13 +147,13 @@ Status Broker::Start() {
   so.max_frame_bytes = options_.max_frame_bytes;
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());
-  ASSIGN_OR_RETURN(auto listen, SplitHostPort(options_.listen));
+  ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(options_.listen));
   if (!options_.advertise.empty()) {
-    ASSIGN_OR_RETURN(auto adv, SplitHostPort(options_.advertise));
-    advertised_host_ = adv.first;
-    advertised_port_ = adv.second == 0 ? server_->port() : adv.second;
+    ASSIGN_OR_RETURN(HostPort adv, ParseHostPort(options_.advertise));
+    advertised_host_ = adv.host;
+    advertised_port_ = adv.port == 0 ? server_->port() : adv.port;
   } else {
-    advertised_host_ = listen.first;
+    advertised_host_ = listen.host;
     if (advertised_host_ == "0.0.0.0" || advertised_host_ == "::") advertised_host_ = "127.0.0.1";
     advertised_port_ = server_->port();
   }

@@ -23,30 +23,12 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "base/strings.h"
 
 namespace braid::kafka {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& s) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= s.size()) {
-    return Status::InvalidArgument("expected HOST:PORT, got '" + s + "'");
-  }
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  uint32_t port = 0;
-  for (char c : s.substr(colon + 1)) {
-    if (c < '0' || c > '9') return Status::InvalidArgument("bad port in '" + s + "'");
-    port = port * 10 + static_cast<uint32_t>(c - '0');
-    if (port > 65535) return Status::InvalidArgument("port out of range in '" + s + "'");
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, static_cast<uint16_t>(port));
-}
 
 namespace {
 
@@ -283,11 +265,11 @@ int Server::port() const { return impl_->port.load(); }
 Executor* Server::executor() { return impl_.get(); }
 
 Status Server::Start() {
-  ASSIGN_OR_RETURN(auto hp, SplitHostPort(impl_->options.listen));
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(impl_->options.listen));
   boost::system::error_code ec;
-  auto addr = asio::ip::make_address(hp.first, ec);
-  if (ec) return Status::InvalidArgument("bad listen address '" + hp.first + "': " + ec.message());
-  tcp::endpoint ep(addr, hp.second);
+  auto addr = asio::ip::make_address(hp.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
+  tcp::endpoint ep(addr, hp.port);
   auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);

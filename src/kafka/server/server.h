@@ -71,10 +71,6 @@ struct ServerOptions {
   int max_in_flight_per_connection = 1000;
 };
 
-// Splits "HOST:PORT" (also "[v6]:PORT"; empty host = 0.0.0.0);
-// InvalidArgument otherwise.
-Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& s);
-
 class Server {
  public:
   // `handler` must outlive the server.

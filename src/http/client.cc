@@ -1,4 +1,4 @@
-#include "registry/http_client.h"
+#include "http/client.h"
 
 #include <netdb.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstring>
 
-namespace braid::registry {
+namespace braid::http {
 
 namespace {
 
@@ -236,4 +236,4 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
   return out;
 }
 
-}  // namespace braid::registry
+}  // namespace braid::http

@@ -1,4 +1,5 @@
-// A minimal blocking HTTP/1.1 client for `braid schemas` (one request per
+// A minimal blocking HTTP/1.1 client for braid's commands (`braid schemas`,
+// commands that talk to a running `braid up`; one request per
 // connection, "Connection: close"). Plain POSIX sockets; http:// only.
 #pragma once
 
@@ -7,7 +8,7 @@
 
 #include "base/status.h"
 
-namespace braid::registry {
+namespace braid::http {
 
 struct HttpClientResponse {
   int status = 0;
@@ -24,4 +25,4 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
                                        std::string_view body = "",
                                        std::string_view content_type = "", int timeout_ms = 30000);
 
-}  // namespace braid::registry
+}  // namespace braid::http

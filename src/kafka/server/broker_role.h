@@ -1,0 +1,63 @@
+// BrokerRole: the Kafka broker as a runtime role, with consumer groups
+// (committed offsets under <data>/__consumer_offsets), idempotent producers
+// (<data>/producer_ids, <data>/producer-state/) and, when the runtime has a
+// registry::RecordValidator (the registry role started first), produce-time
+// schema validation. Broker metrics go to the runtime's registry.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "kafka/group/group_coordinator.h"
+#include "kafka/group/group_handlers.h"
+#include "kafka/group/producer_state.h"
+#include "kafka/server/broker.h"
+#include "runtime/runtime.h"
+
+namespace braid::kafka {
+
+struct BrokerRoleOptions {
+  // "HOST:PORT" for Kafka clients. Default: "127.0.0.1:9092".
+  std::string listen = "127.0.0.1:9092";
+  // "HOST:PORT" clients are told to connect to. Default: "" (the listen
+  // address; 127.0.0.1 for a wildcard host).
+  std::string advertise;
+  // auto.create.topics.enable. Default: true.
+  bool auto_create_topics = true;
+  // Kafka network threads. Default: 2.
+  int io_threads = 2;
+  // group.initial.rebalance.delay.ms. Default: 3000.
+  int32_t group_initial_rebalance_delay_ms = 3000;
+};
+
+class BrokerRole final : public runtime::Role {
+ public:
+  explicit BrokerRole(BrokerRoleOptions options) : options_(std::move(options)) {}
+  ~BrokerRole() override { Stop(); }
+  std::string name() const override { return "broker"; }
+  Status Start(runtime::Runtime* rt) override;
+  void Stop() override;
+  // The broker, after Start() (null before and after Stop()).
+  Broker* broker() const { return broker_.get(); }
+
+ private:
+  // Group timeouts every 100 ms; producer snapshots and expiry every 60 s.
+  void TickLoop();
+
+  BrokerRoleOptions options_;
+  std::unique_ptr<GroupCoordinator> coordinator_;
+  std::unique_ptr<ProducerIdManager> producer_ids_;
+  std::unique_ptr<ProducerStateManager> producers_;
+  std::unique_ptr<GroupHandlers> handlers_;
+  std::unique_ptr<Broker> broker_;  // declared last: destroyed first
+  std::thread ticker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+};
+
+}  // namespace braid::kafka

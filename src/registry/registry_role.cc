@@ -1,0 +1,35 @@
+#include "registry/registry_role.h"
+
+#include <cstdio>
+
+#include "base/strings.h"
+#include "registry/service.h"
+
+namespace braid::registry {
+
+Status RegistryRole::Start(runtime::Runtime* rt) {
+  ASSIGN_OR_RETURN(log::Log * log, rt->GetLog());
+  ASSIGN_OR_RETURN(registry_, OpenRegistryOnLog(log));
+  validator_ = std::make_unique<RecordValidator>(registry_.get());
+  http::ServerOptions ho;
+  ho.listen = options_.listen;
+  http_ = std::make_unique<http::Server>(ho);
+  Registry* r = registry_.get();
+  http_->Route("*", "/", [r](const http::Request& q) { return ServeHttp<http::Response>(r, q); });
+  RETURN_IF_ERROR(http_->Start());
+  rt->Provide<Registry>(registry_.get());
+  rt->Provide<RecordValidator>(validator_.get());
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(options_.listen));
+  hp.port = static_cast<uint16_t>(http_->port());
+  std::printf("braid: registry listening on %s\n", hp.ToString().c_str());
+  return Status::OK();
+}
+
+void RegistryRole::Stop() {
+  if (http_) http_->Stop();
+  http_.reset();
+  validator_.reset();
+  registry_.reset();
+}
+
+}  // namespace braid::registry

@@ -1,0 +1,164 @@
+#include "runtime/runtime.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "base/strings.h"
+#include "io/file_system.h"
+
+namespace braid::runtime {
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+
+Runtime::~Runtime() { Stop().IgnoreError(); }
+
+std::string Runtime::http_address() const {
+  if (!http_) return "";
+  auto hp = ParseHostPort(options_.http_listen);
+  if (!hp.ok()) return "";
+  hp->port = static_cast<uint16_t>(http_->port());
+  return hp->ToString();
+}
+
+Result<log::Log*> Runtime::GetLog() {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  if (log_) return log_.get();
+  if (!lock_) return Status::FailedPrecondition("the log is opened only once the runtime started");
+  auto opened = log::Log::Open(io::JoinPath(options_.data_dir, "log"), options_.log_options);
+  if (!opened.ok()) return opened.status();
+  log_ = std::move(opened).value();
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  return log_.get();
+}
+
+void Runtime::AddRole(std::unique_ptr<Role> role) { roles_.push_back(std::move(role)); }
+
+Status Runtime::Start() {
+  if (options_.data_dir.empty()) return Status::InvalidArgument("--data is required");
+  ASSIGN_OR_RETURN(lock_, DataDirLock::Acquire(options_.data_dir));
+  if (!options_.http_listen.empty()) {
+    http::ServerOptions ho;
+    ho.listen = options_.http_listen;
+    ho.threads = options_.http_threads;
+    http_ = std::make_unique<http::Server>(ho);
+    http_->Route("GET", "/health", [this](const http::Request&) {
+      // {"status": "ok"|"starting"|"stopping", "roles": [names of the started
+      // roles], "not_ready": [names of roles that are not ready yet]}
+      std::string roles, not_ready;
+      bool ready = true, stopping = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Role* r : started_) {
+          roles += (roles.empty() ? "\"" : ",\"") + r->name() + "\"";
+          if (!r->ready()) not_ready += (not_ready.empty() ? "\"" : ",\"") + r->name() + "\"";
+        }
+        ready = not_ready.empty() && started_.size() == roles_.size() && !stopping_;
+        stopping = stopping_;
+      }
+      const char* status = ready ? "ok" : (stopping ? "stopping" : "starting");
+      return http::Response::Json(ready ? 200 : 503, std::string("{\"status\":\"") + status +
+                                                         "\",\"roles\":[" + roles +
+                                                         "],\"not_ready\":[" + not_ready + "]}");
+    });
+    metrics::Registry* m = &metrics_;
+    http_->Route("GET", "/metrics", [m](const http::Request&) {
+      return http::Response{
+          200, "text/plain; version=0.0.4; charset=utf-8", m->RenderPrometheus(), {}};
+    });
+    RETURN_IF_ERROR(http_->Start());
+    RETURN_IF_ERROR(lock_->SetHttpAddress(http_address()));
+    std::printf("braid: http listening on %s\n", http_address().c_str());
+  }
+  for (auto& role : roles_) {
+    Status s = role->Start(this);
+    if (!s.ok()) {
+      Status stopped = Stop();
+      if (!stopped.ok()) LOG_WARN("stopping after a failed start: {}", stopped.ToString());
+      return s.WithContext("starting " + role->name());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    started_.push_back(role.get());
+  }
+  return Status::OK();
+}
+
+Status Runtime::Stop() {
+  std::vector<Role*> started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    started.swap(started_);
+  }
+  cv_.notify_all();
+  // HTTP first: no request reaches a role that is stopping.
+  if (http_) http_->Stop();
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->Stop();
+  if (maintenance_.joinable()) maintenance_.join();
+  Status s;
+  if (log_) s = log_->Close();
+  log_.reset();
+  http_.reset();
+  lock_.reset();
+  return s;
+}
+
+void Runtime::MaintenanceLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.maintenance_interval_ms));
+    if (stopping_) break;
+    lock.unlock();
+    Status s = log_->RunMaintenance(SystemClock()->NowMillis());
+    if (!s.ok()) LOG_WARN("log maintenance: {}", s.ToString());
+    lock.lock();
+  }
+}
+
+int Runtime::RunUntilSignal(const std::string& program) {
+  BlockStopSignals();
+  Status s = Start();
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), s.ToString().c_str());
+    return 1;
+  }
+  std::printf("braid: ready\n");
+  std::fflush(stdout);
+  const int sig = WaitForStopSignal();
+  std::printf("braid: received %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  s = Stop();
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: stopping: %s\n", program.c_str(), s.ToString().c_str());
+    return 1;
+  }
+  std::printf("braid: stopped\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+namespace {
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void BlockStopSignals() {
+  const sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForStopSignal() {
+  const sigset_t set = StopSignals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace braid::runtime
