@@ -16,7 +16,8 @@
 # tools must report the same checksum. braid-extract decodes every record with a
 # FieldExtractor for url, user and timestamp (the other fields are skipped) and
 # must report the same proj_checksum as braid-compiled. MB/s is file bytes on
-# disk per second.
+# disk per second. Last, `avro_decode_bench values` times the same decoders on
+# one value per input (see avro_decode_bench.cc).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
@@ -119,3 +120,10 @@ for codec in null deflate; do
   fi
   unset med times
 done
+
+# One value per input (Kafka message values, as the speed layer and the archiver
+# see them): the full compiled decoder vs the field extractor, whole value or
+# stopping after the last wanted field (ExtractorOptions::read_to_end = false).
+echo
+echo "per-record values (null-codec file's records copied to memory first):"
+$PIN "$BENCH" values "$TMP/pageview-$RECORDS-null.avro" "$RUNS"

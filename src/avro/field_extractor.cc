@@ -347,7 +347,9 @@ Result<std::shared_ptr<const FieldExtractor>> FieldExtractor::Compile(
   return std::shared_ptr<const FieldExtractor>(std::move(ex));
 }
 
-Status FieldExtractor::Run(Decoder* decoder, ExtractedFields* out) const {
+// Inlined into both Extract overloads (one call less per record).
+[[gnu::always_inline]] inline Status FieldExtractor::Run(Decoder* decoder,
+                                                         ExtractedFields* out) const {
   const size_t n = paths_.size();
   if (out->values_.size() != n) out->values_.resize(n);
   for (ExtractedFields::Value& v : out->values_) v.kind = ValueKind::kAbsent;
@@ -378,9 +380,12 @@ Status FieldExtractor::Extract(std::string_view bytes, ExtractedFields* out) con
   return Status::OK();
 }
 
-Status FieldExtractor::NotReadToEnd() {
-  return Status::InvalidArgument(
-      "FieldExtractor::Extract(Decoder*) needs ExtractorOptions::read_to_end");
+Status FieldExtractor::Extract(Decoder* decoder, ExtractedFields* out) const {
+  if (!options_.read_to_end) {
+    return Status::InvalidArgument(
+        "FieldExtractor::Extract(Decoder*) needs ExtractorOptions::read_to_end");
+  }
+  return Run(decoder, out);
 }
 
 }  // namespace braid::avro

@@ -263,10 +263,7 @@ class FieldExtractor {
   // Extracts from the next value of *decoder and advances it past the value
   // (values back to back, e.g. a container block). InvalidArgument if
   // !options.read_to_end.
-  Status Extract(Decoder* decoder, ExtractedFields* out) const {
-    if (!options_.read_to_end) return NotReadToEnd();
-    return Run(decoder, out);
-  }
+  Status Extract(Decoder* decoder, ExtractedFields* out) const;
 
   size_t path_count() const { return paths_.size(); }
   const std::string& path(size_t i) const { return paths_[i]; }
@@ -286,7 +283,6 @@ class FieldExtractor {
   friend struct ExtractHandler;
   FieldExtractor() = default;
   Status Run(Decoder* decoder, ExtractedFields* out) const;
-  static Status NotReadToEnd();
 
   // How an int/long at a site becomes milliseconds.
   enum class TimeUnit : uint8_t { kNone, kMillis, kMicros, kNanos, kDays };
