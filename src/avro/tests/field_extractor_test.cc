@@ -277,6 +277,27 @@ TEST(FieldExtractorTest, NestedRecordsAndUnionBranches) {
             "absent long:0");
 }
 
+TEST(FieldExtractorTest, BranchesWithTheSameSimpleName) {
+  Schema s = Parse(R"({"type":"record","name":"W","fields":[{"name":"u","type":["null",
+    {"type":"record","name":"Click","namespace":"a","fields":[{"name":"x","type":"int"}]},
+    {"type":"record","name":"Click","namespace":"b","fields":[{"name":"x","type":"string"}]}]}]})");
+  auto ex = MustCompile(s, {"u.a.Click.x", "u.b.Click.x"});
+  ASSERT_NE(ex, nullptr);
+  ExtractedFields f;
+  std::string b = Encode(s, R"({"u":{"b.Click":{"x":"bee"}}})");
+  ASSERT_TRUE(ex->Extract(b, &f).ok());
+  EXPECT_EQ(ShowAll(f), "absent string:bee");
+  b = Encode(s, R"({"u":{"a.Click":{"x":7}}})");
+  ASSERT_TRUE(ex->Extract(b, &f).ok());
+  EXPECT_EQ(ShowAll(f), "long:7 absent");
+  // The simple name is ambiguous here.
+  auto amb = FieldExtractor::Compile(s, {"u.Click.x"});
+  ASSERT_FALSE(amb.ok());
+  EXPECT_NE(amb.status().message().find("matches record a.Click and record b.Click"),
+            std::string::npos)
+      << amb.status().ToString();
+}
+
 TEST(FieldExtractorTest, RecursiveRecordsUnrollToThePathDepth) {
   Schema s = Parse(R"({"type":"record","name":"Node","fields":[
     {"name":"value","type":"long"},{"name":"next","type":["null","Node"]}]})");
