@@ -308,8 +308,10 @@ Result<std::shared_ptr<const FieldExtractor>> FieldExtractor::Compile(
                    CompiledDecoder::CompileProjection(writer, reader, root, options.read_to_end,
                                                       options.decode, &info));
   for (const auto& [slot, error] : info.errors) {
-    Status s = Status::InvalidArgument("path \"" + paths[slot] +
-                                       "\": " + std::string(error.message()) + " (writer schema)");
+    std::string_view why = error.message();
+    if (why.substr(0, 3) == "$: ") why.remove_prefix(3);  // CheckResolvable's root path
+    Status s = Status::InvalidArgument("path \"" + paths[slot] + "\": " + std::string(why) +
+                                       " (writer schema)");
     if (options.strict_paths) return s;
     ex->path_status_[slot] = std::move(s);
     ex->leaves_[slot] = nullptr;
