@@ -426,7 +426,7 @@ class BinaryReader {
           int64_t bytes = 0;
           RETURN_IF_ERROR(d_->ReadBlockCount(&count, &bytes));
           if (count == 0) return Status::OK();
-          if (bytes >= 0) {
+          if (bytes >= 0 && !o_.validate_skipped_blocks) {
             // ReadBlockCount checked bytes <= remaining.
             RETURN_IF_ERROR(d_->Skip(static_cast<size_t>(bytes)));
             continue;

@@ -188,6 +188,14 @@ struct DecodeOptions {
   // each other); guards the stack against deeply recursive data.
   // Default: 512.
   int max_depth = 512;
+  // Values that are skipped rather than decoded (writer fields a reader
+  // drops, fields a FieldExtractor does not want, SkipBinary): an array or
+  // map block whose byte size the writer recorded (negative count on the
+  // wire) is jumped over without reading its items when false; its items are
+  // read and checked one by one when true, so that skipping accepts exactly
+  // the inputs that decoding accepts (for validating consumers).
+  // Default: false.
+  bool validate_skipped_blocks = false;
 };
 
 // Appends the binary encoding of `datum` as a value of `schema` to *out.
@@ -214,8 +222,9 @@ Result<Datum> DecodeBinary(const Schema& schema, std::string_view bytes,
 
 // Advances *decoder past one value of `schema` without building it (used for
 // writer fields the reader does not want). Uses block byte sizes to jump over
-// whole array/map blocks when the writer provided them. Same checks and
-// errors as DecodeBinary.
+// whole array/map blocks when the writer provided them (unless
+// DecodeOptions::validate_skipped_blocks). Same checks and errors as
+// DecodeBinary otherwise.
 Status SkipBinary(const Node& schema, Decoder* decoder, const DecodeOptions& options = {});
 
 }  // namespace braid::avro

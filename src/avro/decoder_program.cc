@@ -9,6 +9,44 @@ namespace braid::avro {
 
 using internal::Op;
 using internal::OpCode;
+using internal::ProjectionNode;
+
+namespace {
+
+std::string TypeLabel(const Node& n) {
+  if (n.is_named()) return std::string(TypeName(n.type())) + " " + n.fullname();
+  return std::string(TypeName(n.type()));
+}
+
+bool IsScalar(const Node& n) {
+  return n.type() != Type::kRecord && n.type() != Type::kArray && n.type() != Type::kMap &&
+         n.type() != Type::kUnion;
+}
+
+// Checks that `p` fits reader type `r` (see ProjectionNode).
+Status CheckProjection(const Node& r, const ProjectionNode& p) {
+  if (!p.slots.empty()) {
+    bool ok = IsScalar(r);
+    if (r.type() == Type::kUnion) {
+      ok = true;
+      for (const Node* b : r.branches()) ok = ok && IsScalar(*b);
+    }
+    if (!ok) return Status::InvalidArgument("projection: slots on a " + TypeLabel(r));
+  }
+  for (const auto& [i, child] : p.children) {
+    if (r.type() == Type::kRecord && i < r.fields().size()) {
+      RETURN_IF_ERROR(CheckProjection(*r.fields()[i].type, *child));
+    } else if (r.type() == Type::kUnion && i < r.branches().size()) {
+      RETURN_IF_ERROR(CheckProjection(*r.branches()[i], *child));
+    } else {
+      return Status::InvalidArgument("projection: child " + std::to_string(i) + " of a " +
+                                     TypeLabel(r));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 // Builds the program of a CompiledDecoder.
 //
@@ -32,6 +70,37 @@ class ProgramCompiler {
       RETURN_IF_ERROR(Emit(w, &r));
     }
     Add(OpCode::kHalt);
+    return EmitRest();
+  }
+
+  // Projection mode (CompiledDecoder::CompileProjection).
+  Status CompileProjection(const ProjectionNode& proj, bool read_to_end,
+                           internal::ProjectionInfo* info) {
+    info_ = info;
+    read_to_end_ = read_to_end;
+    const Node& w = p_->writer_.root();
+    const Node& r = p_->reader_.root();
+    RETURN_IF_ERROR(CheckProjection(r, proj));
+    if (w.type() == Type::kRecord && r.type() == Type::kRecord && NamesMatch(r, w)) {
+      RETURN_IF_ERROR(EmitProjRecord(w, r, proj, /*root=*/true));
+    } else {
+      RETURN_IF_ERROR(EmitProj(w, r, proj, /*writer_branch=*/false));
+    }
+    Add(OpCode::kHalt);
+    return EmitRest();
+  }
+
+ private:
+  struct PendingDefault {
+    size_t index;
+    const Node* type;
+    const ProjectionNode* proj;  // nullptr: the whole value
+  };
+  using Key = std::pair<const Node*, const Node*>;
+
+  // Emits the subroutines and default programs queued so far, then fixes up
+  // the calls.
+  Status EmitRest() {
     // Subroutines and defaults may add more of each other.
     while (next_sub_ < subs_.size() || next_default_ < pending_defaults_.size()) {
       if (next_sub_ < subs_.size()) {
@@ -43,7 +112,11 @@ class ProgramCompiler {
       }
       const PendingDefault pd = pending_defaults_[next_default_++];
       p_->defaults_[pd.index].entry = Pc();
-      RETURN_IF_ERROR(Emit(*pd.type, pd.type));
+      if (pd.proj != nullptr) {
+        RETURN_IF_ERROR(EmitProj(*pd.type, *pd.type, *pd.proj, /*writer_branch=*/false));
+      } else {
+        RETURN_IF_ERROR(Emit(*pd.type, pd.type));
+      }
       Add(OpCode::kHalt);
     }
     for (const auto& [op_index, key] : call_fixups_) {
@@ -51,13 +124,6 @@ class ProgramCompiler {
     }
     return Status::OK();
   }
-
- private:
-  struct PendingDefault {
-    size_t index;
-    const Node* type;
-  };
-  using Key = std::pair<const Node*, const Node*>;
 
   uint32_t Pc() const { return static_cast<uint32_t>(p_->ops_.size()); }
   size_t Add(OpCode code, uint32_t a = 0, uint32_t b = 0, const Node* node = nullptr) {
@@ -207,7 +273,7 @@ class ProgramCompiler {
       dv.bytes = f.default_binary;
       p_->defaults_.push_back(std::move(dv));
       const size_t index = p_->defaults_.size() - 1;
-      pending_defaults_.push_back({index, f.type});
+      pending_defaults_.push_back({index, f.type, nullptr});
       p_->ops_[Add(OpCode::kDefault, static_cast<uint32_t>(index))].field =
           static_cast<int32_t>(ri);
     }
@@ -281,7 +347,137 @@ class ProgramCompiler {
     return Status::Internal("unreachable writer type");
   }
 
+  // ---- Projections (see CompiledDecoder::CompileProjection).
+
+  // Emits the code reading a value of `w` as `r` that delivers what `p`
+  // selects and skips the rest. `writer_branch`: `w` is a branch of a writer
+  // union, so a `w` that cannot be read as `r` is a branch not on the path
+  // (not delivered), not a static mismatch.
+  Status EmitProj(const Node& w, const Node& r, const ProjectionNode& p, bool writer_branch) {
+    if (p.slots.empty() && p.children.empty()) return EmitSkip(w);
+    if (w.type() == Type::kUnion) {
+      const size_t table = p_->unions_.size();
+      p_->unions_.emplace_back(w.branches().size(), 0);
+      Add(OpCode::kUnion, static_cast<uint32_t>(table));
+      std::vector<size_t> jumps;
+      for (size_t i = 0; i < w.branches().size(); ++i) {
+        p_->unions_[table][i] = Pc();
+        RETURN_IF_ERROR(EmitProj(*w.branches()[i], r, p, /*writer_branch=*/true));
+        if (i + 1 < w.branches().size()) jumps.push_back(Add(OpCode::kJump));
+      }
+      for (size_t j : jumps) p_->ops_[j].a = Pc();
+      return Status::OK();
+    }
+    if (r.type() == Type::kUnion) {
+      const std::optional<size_t> j = SelectReaderBranch(w, r);
+      if (!j) {
+        if (!writer_branch) {
+          MismatchError(p,
+                        "writer type " + TypeLabel(w) + " matches no branch of the reader union");
+        }
+        return EmitSkip(w);
+      }
+      const ProjectionNode* child = p.Child(*j);
+      if (!p.slots.empty()) {
+        // The union itself is delivered; a selected branch (a scalar) too
+        // when it is the one present.
+        std::vector<uint32_t> slots = p.slots;
+        if (child != nullptr) slots.insert(slots.end(), child->slots.begin(), child->slots.end());
+        return EmitLeaf(w, r, std::move(slots), writer_branch);
+      }
+      if (child == nullptr) return EmitSkip(w);
+      return EmitProj(w, *r.branches()[*j], *child, writer_branch);
+    }
+    if (!p.slots.empty()) return EmitLeaf(w, r, p.slots, writer_branch);
+    // An inner node that is not a union: a record (CheckProjection).
+    if (w.type() != Type::kRecord || !NamesMatch(r, w)) {
+      if (!writer_branch) {
+        MismatchError(p, "writer type " + TypeLabel(w) + " cannot be read as " + TypeLabel(r));
+      }
+      return EmitSkip(w);
+    }
+    return EmitProjRecord(w, r, p, /*root=*/false);
+  }
+
+  // A delivered value: writer `w` (not a union) read as `r`, announced by
+  // Field(site) on its first op.
+  Status EmitLeaf(const Node& w, const Node& r, std::vector<uint32_t> slots, bool writer_branch) {
+    Status s = CheckResolvable(w, r);
+    if (!s.ok()) {
+      if (!writer_branch) {
+        for (uint32_t slot : slots) AddError(slot, s);
+      }
+      return EmitSkip(w);
+    }
+    const size_t site = info_->sites.size();
+    info_->sites.push_back({std::move(slots), &w});
+    const size_t first = p_->ops_.size();
+    RETURN_IF_ERROR(Emit(w, &r));
+    p_->ops_[first].field = static_cast<int32_t>(site);
+    return Status::OK();
+  }
+
+  // The fields of a record pair (inlined: a projection is a finite tree, so
+  // even recursive types unroll to its depth). Defaults of reader fields the
+  // writer lacks come first (they do not read the input); with !read_to_end_
+  // the root stops after its last delivered field.
+  Status EmitProjRecord(const Node& w, const Node& r, const ProjectionNode& p, bool root) {
+    // As MapRecordFields, except that a reader field without writer
+    // counterpart and without default is just not delivered.
+    std::vector<int> w2r(w.fields().size(), -1);
+    for (const Field& rf : r.fields()) {
+      const Field* wf = w.FindField(rf.name);
+      for (size_t a = 0; wf == nullptr && a < rf.aliases.size(); ++a) {
+        wf = w.FindField(rf.aliases[a]);
+      }
+      if (wf != nullptr && w2r[wf->index] < 0) {
+        w2r[wf->index] = static_cast<int>(rf.index);
+        continue;
+      }
+      const ProjectionNode* child = p.Child(rf.index);
+      if (child == nullptr || !rf.has_default) continue;
+      internal::DefaultValue dv;
+      dv.bytes = rf.default_binary;
+      p_->defaults_.push_back(std::move(dv));
+      const size_t index = p_->defaults_.size() - 1;
+      pending_defaults_.push_back({index, rf.type, child});
+      Add(OpCode::kDefault, static_cast<uint32_t>(index));
+    }
+    size_t end = w.fields().size();
+    if (root && !read_to_end_) {
+      end = 0;
+      for (size_t i = 0; i < w.fields().size(); ++i) {
+        if (w2r[i] >= 0 && p.Child(static_cast<size_t>(w2r[i])) != nullptr) end = i + 1;
+      }
+    }
+    for (size_t i = 0; i < end; ++i) {
+      const Field& wf = w.fields()[i];
+      const ProjectionNode* child = w2r[i] >= 0 ? p.Child(static_cast<size_t>(w2r[i])) : nullptr;
+      if (child == nullptr) {
+        RETURN_IF_ERROR(EmitSkip(*wf.type));
+        continue;
+      }
+      RETURN_IF_ERROR(EmitProj(*wf.type, *r.fields()[static_cast<size_t>(w2r[i])].type, *child,
+                               /*writer_branch=*/false));
+    }
+    return Status::OK();
+  }
+
+  void AddError(uint32_t slot, const Status& s) {
+    for (const auto& e : info_->errors) {
+      if (e.first == slot) return;
+    }
+    info_->errors.emplace_back(slot, s);
+  }
+  // Every slot under `p` can never be delivered.
+  void MismatchError(const ProjectionNode& p, const std::string& message) {
+    for (uint32_t slot : p.slots) AddError(slot, Status::InvalidArgument(message));
+    for (const auto& [i, child] : p.children) MismatchError(*child, message);
+  }
+
   CompiledDecoder* p_;
+  internal::ProjectionInfo* info_ = nullptr;
+  bool read_to_end_ = true;
   std::vector<Key> subs_;
   size_t next_sub_ = 0;
   std::map<Key, bool> queued_;
@@ -299,6 +495,19 @@ Result<std::shared_ptr<const CompiledDecoder>> CompiledDecoder::Compile(
   p->options_ = options;
   ProgramCompiler compiler(p.get());
   RETURN_IF_ERROR(compiler.CompileAll());
+  return std::shared_ptr<const CompiledDecoder>(std::move(p));
+}
+
+Result<std::shared_ptr<const CompiledDecoder>> CompiledDecoder::CompileProjection(
+    const Schema& writer, const Schema& reader, const internal::ProjectionNode& projection,
+    bool read_to_end, const DecodeOptions& options, internal::ProjectionInfo* info) {
+  std::shared_ptr<CompiledDecoder> p(new CompiledDecoder());
+  p->writer_ = writer;
+  p->reader_ = reader;
+  p->options_ = options;
+  *info = internal::ProjectionInfo();
+  ProgramCompiler compiler(p.get());
+  RETURN_IF_ERROR(compiler.CompileProjection(projection, read_to_end, info));
   return std::shared_ptr<const CompiledDecoder>(std::move(p));
 }
 

@@ -28,6 +28,11 @@
 // Branch(i), Null()). String views of defaults point into the CompiledDecoder,
 // all others into the input; both stay valid while those live.
 //
+// Projections (CompileProjection; FieldExtractor in field_extractor.h builds
+// them from field paths): the same ops, compiled to deliver only chosen scalar
+// values, each announced as Field(site) + value; everything else goes through
+// the skip ops (not materialized, not passed to the handler).
+//
 // Hostile input: every read is bounds-checked (binary.h Decoder); errors are
 // Corruption naming the byte offset; collection counts are bounded by the
 // remaining input (and DecodeOptions::max_zero_size_items for items of zero
@@ -41,6 +46,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -145,6 +151,45 @@ struct DefaultValue {
   uint32_t entry = 0;  // pc of the identity program for that type
 };
 
+// A projection for CompiledDecoder::CompileProjection (the program behind
+// FieldExtractor, field_extractor.h, which builds it from field paths): a tree
+// over the reader schema that names the parts of a value to deliver.
+// Everything else is skipped.
+struct ProjectionNode {
+  // The slots (caller-chosen numbers) that receive this node's value. Only on
+  // nodes whose reader type is a scalar (not record, array or map) or a union
+  // of scalars.
+  std::vector<uint32_t> slots;
+  // Record: reader field index -> subtree. Union: reader branch index ->
+  // subtree (the value when the writer's data selects that branch).
+  std::map<size_t, std::unique_ptr<ProjectionNode>> children;
+
+  const ProjectionNode* Child(size_t i) const {
+    auto it = children.find(i);
+    return it == children.end() ? nullptr : it->second.get();
+  }
+};
+
+// A place where a projection program delivers a value. The value's first op
+// has Op::field = the site's index, so the handler sees Field(site) and then
+// the value (preceded by Branch(j) if the reader type there is a union).
+// Nothing else reaches the handler: no records, arrays or maps.
+struct ProjectionSite {
+  std::vector<uint32_t> slots;  // never empty
+  // The writer's type at this place (never a union; for a field default, the
+  // reader's): its logical type gives e.g. the unit of a timestamp.
+  const Node* writer = nullptr;
+};
+
+struct ProjectionInfo {
+  std::vector<ProjectionSite> sites;
+  // Slots whose value the writer schema can never provide although the
+  // reader schema has the path: a writer type on the path (outside writer
+  // union branches) that cannot be read as the reader's type. The program
+  // skips such values. In slot order of discovery; one entry per slot.
+  std::vector<std::pair<uint32_t, Status>> errors;
+};
+
 struct Frame {
   uint32_t pc;        // loop start (collections) or return pc (calls)
   int64_t remaining;  // items left in the current block
@@ -231,6 +276,22 @@ class CompiledDecoder {
     if (!d.empty()) return d.Corrupt("trailing bytes after the value");
     return Status::OK();
   }
+
+  // Compiles a projection of the pair (FieldExtractor builds `projection`
+  // from field paths and documents the semantics). The program delivers the
+  // values `projection` selects, each as Field(site) + value (see
+  // internal::ProjectionSite), and skips everything else with the same checks
+  // as Decode. A value is not delivered when the data does not hold it: a
+  // writer union branch not on the path (or not readable as the reader's
+  // type), a reader field the writer lacks and that has no default (with a
+  // default, the default is delivered). Static mismatches along the path go
+  // to info->errors (never a failure). If !read_to_end and both roots are
+  // records, the program stops after the last root field that holds a
+  // delivered value (the rest of the value is not read). Fills *info.
+  // InvalidArgument if `projection` does not fit the reader schema.
+  static Result<std::shared_ptr<const CompiledDecoder>> CompileProjection(
+      const Schema& writer, const Schema& reader, const internal::ProjectionNode& projection,
+      bool read_to_end, const DecodeOptions& options, internal::ProjectionInfo* info);
 
   const Schema& writer() const { return writer_; }
   const Schema& reader() const { return reader_; }
@@ -537,12 +598,14 @@ Status CompiledDecoder::Run(uint32_t pc, Decoder* d, Handler& h, DecodeState* st
       }
       case OpCode::kSkipInt: {
         int32_t v = 0;
-        RETURN_IF_ERROR(d->ReadInt(&v));
+        if (!internal::TryReadInt(d, &v)) RETURN_IF_ERROR(d->ReadInt(&v));
         break;
       }
-      case OpCode::kSkipLong:
-        RETURN_IF_ERROR(d->SkipLong());
+      case OpCode::kSkipLong: {
+        int64_t v = 0;
+        if (!internal::TryReadLong(d, &v)) RETURN_IF_ERROR(d->ReadLong(&v));
         break;
+      }
       case OpCode::kSkipN:
         RETURN_IF_ERROR(d->Skip(op.a));
         break;
@@ -566,10 +629,12 @@ Status CompiledDecoder::Run(uint32_t pc, Decoder* d, Handler& h, DecodeState* st
             continue;
           }
         }
-        // Read block headers; jump over blocks whose byte size is known.
-        int64_t count = 0, bytes = 0;
+        // Read block headers; jump over blocks whose byte size is known
+        // (unless validate_skipped_blocks: then bytes stays -1).
+        int64_t count = 0, bytes = -1;
         for (;;) {
-          RETURN_IF_ERROR(d->ReadBlockCount(&count, &bytes));
+          RETURN_IF_ERROR(
+              d->ReadBlockCount(&count, options_.validate_skipped_blocks ? nullptr : &bytes));
           if (count == 0 || bytes < 0) break;
           RETURN_IF_ERROR(d->Skip(static_cast<size_t>(bytes)));
         }

@@ -296,10 +296,17 @@ bool IsPromotion(Type writer, Type reader) {
 
 std::optional<size_t> SelectReaderBranch(const Node& writer, const Node& reader_union) {
   const auto& branches = reader_union.branches();
+  // An exact match first (same type; for named types the same full name), so
+  // that a union of two records with the same simple name in different
+  // namespaces resolves each to itself (Java's bestBranch does the same).
   for (size_t i = 0; i < branches.size(); ++i) {
     const Node& b = *branches[i];
     if (b.type() != writer.type()) continue;
-    if (!b.is_named() || NamesMatch(b, writer)) return i;
+    if (!b.is_named() || b.fullname() == writer.fullname()) return i;
+  }
+  for (size_t i = 0; i < branches.size(); ++i) {
+    const Node& b = *branches[i];
+    if (b.type() == writer.type() && NamesMatch(b, writer)) return i;
   }
   for (size_t i = 0; i < branches.size(); ++i) {
     if (IsPromotion(writer.type(), branches[i]->type())) return i;

@@ -49,7 +49,8 @@ bool NamesMatch(const Node& reader, const Node& writer);
 bool IsPromotion(Type writer, Type reader);
 
 // For a non-union writer and a union reader: the index of the reader branch
-// used (first branch of the same type and, if named, matching name; else the
+// used (the first branch of the same type and, if named, the same full name;
+// else the first of the same type whose name matches (NamesMatch); else the
 // first branch the writer promotes to), or nullopt.
 std::optional<size_t> SelectReaderBranch(const Node& writer, const Node& reader_union);
 

@@ -238,6 +238,20 @@ TEST(ResolveTest, ReaderUnionWriterNot) {
   ExpectUnresolvable("\"int\"", R"(["null","string"])");
 }
 
+TEST(ResolveTest, UnionBranchesWithTheSameSimpleNameResolveByFullName) {
+  // Two records named Click in different namespaces: each writer branch is
+  // read as the reader branch of the same full name, not the first "Click".
+  const std::string u = R"(["null",
+    {"type":"record","name":"Click","namespace":"a","fields":[{"name":"x","type":"int"}]},
+    {"type":"record","name":"Click","namespace":"b","fields":[{"name":"y","type":"string"}]}])";
+  ExpectResolved(u, u, R"({"b.Click":{"y":"s"}})", R"({"b.Click":{"y":"s"}})");
+  ExpectResolved(u, u, R"({"a.Click":{"x":1}})", R"({"a.Click":{"x":1}})");
+  // Without a full-name match the simple name still selects a branch.
+  ExpectResolved(R"({"type":"record","name":"Click","namespace":"c","fields":[
+    {"name":"x","type":"int"}]})",
+                 u, R"({"x":5})", R"({"a.Click":{"x":5}})");
+}
+
 TEST(ResolveTest, WriterUnionReaderNot) {
   const std::string w = R"(["null","int","string"])";
   ExpectResolved(w, "\"long\"", R"({"int":3})", "3");
