@@ -10,109 +10,48 @@
 #include "archive/compactor.h"
 #include "archive/layout.h"
 #include "avro/container.h"
-#include "avro/decoder_program.h"
+#include "avro/field_extractor.h"
 #include "base/logging.h"
 #include "log/records.h"
-
-#include <librdkafka/rdkafka.h>
+#include "source/kafka_source.h"
+#include "source/log_source.h"
 
 namespace braid::archive {
 
 namespace {
 
-// How a schema's time field is read.
-enum class TimeUnit : uint8_t { kMillis, kMicros, kNanos, kDays };
-
+// A registered schema and how its values are read: one pass of the field
+// extractor both validates the whole value (as a full decode would) and
+// reads the event-time field, if the topic names one the schema has.
 struct SchemaEntry {
   avro::Schema schema;
-  std::shared_ptr<const avro::CompiledDecoder> decoder;
-  int time_field = -1;  // top-level field index, -1 = use the record timestamp
-  TimeUnit unit = TimeUnit::kMillis;
+  std::shared_ptr<const avro::FieldExtractor> extractor;
 };
-
-// Captures a top-level int/long field while validating the whole value.
-struct TimeFieldHandler : avro::NullHandler {
-  size_t target = SIZE_MAX;
-  int depth = 0;
-  size_t field = SIZE_MAX;
-  bool found = false;
-  int64_t value = 0;
-
-  void StartRecord(const avro::Node&) { ++depth; }
-  void EndRecord() { --depth; }
-  void Field(size_t i) {
-    if (depth == 1) field = i;
-  }
-  void StartArray() { ++depth; }
-  void EndArray() { --depth; }
-  void StartMap() { ++depth; }
-  void EndMap() { --depth; }
-  void Long(int64_t v) {
-    if (depth == 1 && field == target) {
-      found = true;
-      value = v;
-    }
-  }
-  void Int(int32_t v) { Long(v); }
-};
-
-int64_t ToMillis(int64_t v, TimeUnit unit) {
-  switch (unit) {
-    case TimeUnit::kMillis:
-      return v;
-    case TimeUnit::kMicros:
-      return v / 1000;
-    case TimeUnit::kNanos:
-      return v / 1000000;
-    case TimeUnit::kDays:
-      return v * 86400000;
-  }
-  return v;
-}
 
 std::shared_ptr<const SchemaEntry> MakeEntry(const avro::Schema& schema,
                                              const std::string& time_field, Status* error) {
-  auto dec = avro::CompiledDecoder::Compile(schema, schema);
-  if (!dec.ok()) {
-    *error = dec.status();
+  avro::ExtractorOptions o;
+  o.decode.validate_skipped_blocks = true;  // accept exactly what a full decode accepts
+  o.strict_paths = false;  // a schema without the field: the record timestamp is used
+  std::vector<std::string> paths;
+  if (!time_field.empty()) paths.push_back(time_field);
+  auto ex = avro::FieldExtractor::Compile(schema, paths, o);
+  if (!ex.ok()) {
+    *error = ex.status();
     return nullptr;
   }
   auto e = std::make_shared<SchemaEntry>();
   e->schema = schema;
-  e->decoder = *dec;
-  const avro::Node& root = schema.root();
-  if (!time_field.empty() && root.type() == avro::Type::kRecord) {
-    if (const avro::Field* f = root.FindField(time_field)) {
-      const avro::Node* t = f->type;
-      if (t->type() == avro::Type::kUnion) {
-        for (const avro::Node* b : t->branches()) {
-          if (b->type() == avro::Type::kLong || b->type() == avro::Type::kInt) {
-            t = b;
-            break;
-          }
-        }
-      }
-      if (t->type() == avro::Type::kLong || t->type() == avro::Type::kInt) {
-        e->time_field = static_cast<int>(f->index);
-        switch (t->logical_type()) {
-          case avro::LogicalType::kTimestampMicros:
-          case avro::LogicalType::kLocalTimestampMicros:
-            e->unit = TimeUnit::kMicros;
-            break;
-          case avro::LogicalType::kTimestampNanos:
-          case avro::LogicalType::kLocalTimestampNanos:
-            e->unit = TimeUnit::kNanos;
-            break;
-          case avro::LogicalType::kDate:
-            e->unit = TimeUnit::kDays;
-            break;
-          default:
-            e->unit = TimeUnit::kMillis;
-        }
-      }
-    }
-  }
+  e->extractor = std::move(ex).value();
   return e;
+}
+
+// The schema id of a Confluent-framed value (magic 0, int32 id), or -1.
+int32_t FramedSchemaId(const std::optional<std::string_view>& v) {
+  if (!v.has_value() || v->size() < 5 || (*v)[0] != 0) return -1;
+  const auto* p = reinterpret_cast<const unsigned char*>(v->data());
+  return static_cast<int32_t>((uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) |
+                              (uint32_t{p[3]} << 8) | uint32_t{p[4]});
 }
 
 }  // namespace
@@ -137,20 +76,20 @@ struct Archiver::TopicCtx {
 
 class Archiver::PartitionWriter {
  public:
-  // `part` may be null (Kafka mode).
-  PartitionWriter(Archiver* a, std::shared_ptr<TopicCtx> topic,
-                  std::shared_ptr<log::Partition> part, int32_t pid)
-      : a_(a), topic_(std::move(topic)), part_(std::move(part)), pid_(pid) {}
+  PartitionWriter(Archiver* a, std::shared_ptr<TopicCtx> topic, int32_t pid)
+      : a_(a), topic_(std::move(topic)), pid_(pid) {}
   ~PartitionWriter() { Abort(); }
 
-  log::Partition* partition() const { return part_.get(); }
   const std::string& topic() const { return topic_->name; }
   int32_t id() const { return pid_; }
+  source::TopicPartition tp() const { return {topic_->name, PartitionId(pid_)}; }
   int64_t next() const { return next_; }
+  int64_t committed() const { return committed_; }
   bool initialized() const { return initialized_; }
+  // After an error: no records are taken before this time, and the source
+  // must be moved back to next() first.
   int64_t retry_at_us = 0;
-  // Reused buffer for the bytes read from the log.
-  std::string& read_buffer() { return read_buffer_; }
+  bool needs_seek = false;
 
   // Positions at the manifest's high-water mark; a partition the manifest
   // does not know yet starts at `first_offset` (the log start).
@@ -179,33 +118,29 @@ class Archiver::PartitionWriter {
     next_ = first + count;
   }
 
-  Status Add(const LogRecord& r) {
-    if (r.offset < next_) return Status::OK();
-    Skip(next_, r.offset - next_);
-    const std::optional<std::string_view>& v = r.value;
-    if (v.has_value() && v->size() >= 5 && (*v)[0] == 0) {
-      const auto* p = reinterpret_cast<const unsigned char*>(v->data());
-      const int32_t id = static_cast<int32_t>((uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) |
-                                              (uint32_t{p[3]} << 8) | uint32_t{p[4]});
+  Status Add(const log::RecordView& r) {
+    const int64_t offset = r.offset.value();
+    if (offset < next_) return Status::OK();
+    Skip(next_, offset - next_);
+    if (const int32_t id = FramedSchemaId(r.value); id >= 0) {
       std::string error;
       ASSIGN_OR_RETURN(std::shared_ptr<const SchemaEntry> entry, LookupSchema(id, &error));
       if (entry == nullptr) return DeadLetter(r, id, error);
-      const std::string_view body = v->substr(5);
-      TimeFieldHandler h;
-      h.target = entry->time_field >= 0 ? static_cast<size_t>(entry->time_field) : SIZE_MAX;
-      Status s = entry->decoder->DecodeAll(body, h, &decode_state_);
+      const std::string_view body = r.value->substr(5);
+      Status s = entry->extractor->Extract(body, &fields_);
       if (!s.ok()) return DeadLetter(r, id, std::string(s.message()));
-      const int64_t t = h.found ? ToMillis(h.value, entry->unit) : r.timestamp;
-      ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kAvro, HourOf(t), id, r.offset));
+      const int64_t t =
+          fields_.size() == 1 ? fields_.GetTimestampMillis(0).value_or(r.timestamp) : r.timestamp;
+      ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kAvro, HourOf(t), id, offset));
       RETURN_IF_ERROR(f->writer->AppendEncoded(body));
-      Added(f, r.offset, t);
+      Added(f, offset, t);
       return Status::OK();
     }
     scratch_.clear();
     EncodeEnvelope(pid_, r, &scratch_);
-    ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kEnvelope, HourOf(r.timestamp), -1, r.offset));
+    ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kEnvelope, HourOf(r.timestamp), -1, offset));
     RETURN_IF_ERROR(f->writer->AppendEncoded(scratch_));
-    Added(f, r.offset, r.timestamp);
+    Added(f, offset, r.timestamp);
     ++envelope_;
     return Status::OK();
   }
@@ -331,12 +266,12 @@ class Archiver::PartitionWriter {
     next_ = offset + 1;
   }
 
-  Status DeadLetter(const LogRecord& r, int32_t id, const std::string& error) {
+  Status DeadLetter(const log::RecordView& r, int32_t id, const std::string& error) {
     scratch_.clear();
     EncodeDeadLetter(pid_, r, id, error, &scratch_);
-    ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kDeadLetter, 0, -1, r.offset));
+    ASSIGN_OR_RETURN(OpenFile * f, File(FileKind::kDeadLetter, 0, -1, r.offset.value()));
     RETURN_IF_ERROR(f->writer->AppendEncoded(scratch_));
-    Added(f, r.offset, r.timestamp);
+    Added(f, r.offset.value(), r.timestamp);
     f->entry.hour = HourOf(f->entry.min_time);
     return Status::OK();
   }
@@ -411,10 +346,8 @@ class Archiver::PartitionWriter {
 
   Archiver* const a_;
   const std::shared_ptr<TopicCtx> topic_;
-  const std::shared_ptr<log::Partition> part_;
   const int32_t pid_;
   bool initialized_ = false;
-  std::string read_buffer_;
   bool known_ = false;  // the manifest has this partition
   int64_t start_ = 0;
   int64_t committed_ = 0;
@@ -427,7 +360,7 @@ class Archiver::PartitionWriter {
   int64_t dirty_since_us_ = -1;
   std::map<int32_t, std::shared_ptr<const SchemaEntry>> local_;
   std::string scratch_;
-  avro::DecodeState decode_state_;
+  avro::ExtractedFields fields_;
 };
 
 Archiver::Archiver(log::Log* log, SchemaSource* schemas, ArchiverOptions options)
@@ -501,27 +434,26 @@ Result<std::shared_ptr<Archiver::TopicCtx>> Archiver::Topic(const log::TopicInfo
     ctx->archived = *m->archived;
     return ctx;
   }
+  source::LogSource first(log_);
   for (int32_t p = 0; p < info.partition_count; ++p) {
-    auto part = log_->GetPartition(info.name, PartitionId(p));
-    if (!part.ok()) continue;
-    auto read = (*part)->Read((*part)->log_start_offset(), 1);
-    std::string bytes;
-    if (!read.ok() || read->slice.empty() || !read->slice.AppendTo(&bytes).ok()) continue;
-    log::RecordIterator it(bytes);
-    log::RecordView rv;
-    auto more = it.Next(&rv);
-    if (!more.ok() || !*more) continue;
+    if (!first.Assign({{{info.name, PartitionId(p)}, Offset(-1)}}).ok()) continue;
+    source::PollOptions po;
+    po.timeout = std::chrono::milliseconds(0);
+    po.max_records_per_partition = 1;
+    std::optional<int32_t> id;  // of the first record, -1 if not framed
+    auto polled = first.Poll(po, [&](const source::PartitionRecords& pr) {
+      if (pr.error.ok() && !pr.records.empty()) id = FramedSchemaId(pr.records[0].value);
+      return Status::OK();
+    });
+    if (!polled.ok() || !id.has_value()) continue;
     bool avro = false;
     std::string reason = "the first record is not Confluent-framed Avro";
-    if (rv.value && rv.value->size() >= 5 && (*rv.value)[0] == 0 && schemas_ != nullptr) {
-      const auto* q = reinterpret_cast<const unsigned char*>(rv.value->data());
-      const int32_t id = static_cast<int32_t>((uint32_t{q[1]} << 24) | (uint32_t{q[2]} << 16) |
-                                              (uint32_t{q[3]} << 8) | uint32_t{q[4]});
-      auto s = schemas_->GetSchema(SchemaId(id));
+    if (*id >= 0 && schemas_ != nullptr) {
+      auto s = schemas_->GetSchema(SchemaId(*id));
       if (!s.ok() && !s.status().IsNotFound()) return s.status();
       avro = s.ok();
-      reason = avro ? fmt::format("values are registered Avro (schema id {})", id)
-                    : fmt::format("the first record's schema id {} is unknown", id);
+      reason = avro ? fmt::format("values are registered Avro (schema id {})", *id)
+                    : fmt::format("the first record's schema id {} is unknown", *id);
     }
     RETURN_IF_ERROR(dataset_->Commit(info.name, [&](Manifest* mm) {
       mm->archived = avro;
@@ -536,85 +468,71 @@ Result<std::shared_ptr<Archiver::TopicCtx>> Archiver::Topic(const log::TopicInfo
   return ctx;  // no record yet: undecided, not archived for now
 }
 
-Status Archiver::Discover(int worker, std::vector<PartitionWriter*>* out) {
+std::shared_ptr<Archiver::TopicCtx> Archiver::KafkaTopic(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = topics_[name];
+  if (!slot) {
+    slot = std::make_shared<TopicCtx>();
+    slot->name = name;
+    slot->decided = slot->archived = true;
+    slot->time_field = options_.kafka_time_field;
+  }
+  return slot;
+}
+
+Result<std::unique_ptr<source::RecordSource>> Archiver::NewSource() const {
+  if (options_.kafka_bootstrap.empty()) {
+    if (log_ == nullptr)
+      return Status::InvalidArgument("the archiver needs a log or a Kafka cluster");
+    return std::unique_ptr<source::RecordSource>(std::make_unique<source::LogSource>(log_));
+  }
+  source::KafkaSourceOptions ko;
+  ko.bootstrap = options_.kafka_bootstrap;
+  ko.group = "braid-archiver";
+  ko.client_id = "braid-archiver";
+  ko.config = options_.kafka_config;
+  ASSIGN_OR_RETURN(auto ks, source::KafkaSource::Create(std::move(ko)));
+  return std::unique_ptr<source::RecordSource>(std::move(ks));
+}
+
+Status Archiver::Discover(source::RecordSource* src, int worker,
+                          std::vector<PartitionWriter*>* out) {
   out->clear();
-  for (const log::TopicInfo& info : log_->ListTopics()) {
-    ASSIGN_OR_RETURN(std::shared_ptr<TopicCtx> ctx, Topic(info));
-    {
+  std::vector<std::pair<std::shared_ptr<TopicCtx>, int32_t>> topics;  // with partition counts
+  if (options_.kafka_bootstrap.empty()) {
+    for (const log::TopicInfo& info : log_->ListTopics()) {
+      ASSIGN_OR_RETURN(std::shared_ptr<TopicCtx> ctx, Topic(info));
       std::lock_guard<std::mutex> lock(ctx->mu);
-      if (!ctx->archived) continue;
+      if (ctx->archived) topics.emplace_back(ctx, info.partition_count);
     }
-    for (int32_t p = 0; p < info.partition_count; ++p) {
-      const size_t h = std::hash<std::string>()(info.name) + static_cast<size_t>(p);
+  } else {
+    if (options_.topics.empty()) {
+      return Status::InvalidArgument("Kafka mode needs the list of topics to archive");
+    }
+    for (const std::string& topic : options_.topics) {
+      ASSIGN_OR_RETURN(int32_t count, src->PartitionCount(topic));
+      RETURN_IF_ERROR(dataset_->Commit(topic, [](Manifest* m) {
+        if (!m->archived.has_value()) {
+          m->archived = true;
+          m->decision_reason = "listed for Kafka mode";
+        }
+        return Status::OK();
+      }));
+      topics.emplace_back(KafkaTopic(topic), count);
+    }
+  }
+  for (const auto& [ctx, count] : topics) {
+    for (int32_t p = 0; p < count; ++p) {
+      const size_t h = std::hash<std::string>()(ctx->name) + static_cast<size_t>(p);
       if (worker >= 0 && static_cast<int>(h % static_cast<size_t>(options_.threads)) != worker) {
         continue;
       }
       std::lock_guard<std::mutex> lock(mu_);
-      auto& w = writers_[{info.name, p}];
-      if (!w) {
-        auto part = log_->GetPartition(info.name, PartitionId(p));
-        if (!part.ok()) continue;
-        w = std::make_unique<PartitionWriter>(this, ctx, *part, p);
-      }
+      auto& w = writers_[{ctx->name, p}];
+      if (!w) w = std::make_unique<PartitionWriter>(this, ctx, p);
       out->push_back(w.get());
     }
   }
-  return Status::OK();
-}
-
-Status Archiver::Pump(PartitionWriter* w, int64_t until, bool* progress) {
-  log::Partition* part = w->partition();
-  if (!w->initialized()) RETURN_IF_ERROR(w->Init(part->log_start_offset().value()));
-  const int64_t log_start = part->log_start_offset().value();
-  if (w->next() < log_start) {
-    LOG_ERROR("archive: {}-{}: offsets [{}, {}) were deleted from the log before being archived",
-              w->topic(), w->id(), w->next(), log_start);
-    w->Lose(w->next(), log_start - w->next());
-    *progress = true;
-  }
-  const int64_t hw = part->high_watermark().value();
-  const int64_t end = until >= 0 ? std::min(until, hw) : hw;
-  if (w->next() >= end) return Status::OK();
-  auto read = part->Read(Offset(w->next()), options_.read_bytes);
-  if (!read.ok()) {
-    if (read.status().code() == StatusCode::kOutOfRange) return Status::OK();  // retention
-    return read.status();
-  }
-  if (read->slice.empty()) return Status::OK();
-  std::string& bytes = w->read_buffer();
-  bytes.clear();
-  RETURN_IF_ERROR(read->slice.AppendTo(&bytes));
-  log::RecordIteratorOptions io;
-  io.start = Offset(w->next());
-  log::RecordIterator it(bytes, io);
-  LogRecord r;
-  log::RecordView rv;
-  *progress = true;
-  for (;;) {
-    auto more = it.Next(&rv);
-    if (!more.ok()) {
-      LOG_ERROR("archive: {}-{}: unreadable batch at offset {}: {}", w->topic(), w->id(),
-                it.batch().base_offset.value(), more.status().ToString());
-      w->Lose(w->next(), it.next_offset().value() - w->next());
-      continue;
-    }
-    if (!*more) break;
-    r.offset = rv.offset.value();
-    r.timestamp = rv.timestamp;
-    r.key = rv.key;
-    r.value = rv.value;
-    r.headers.clear();
-    for (const auto& h : rv.headers) r.headers.push_back({h.key, h.value});
-    RETURN_IF_ERROR(w->Add(r));
-    if (w->ShouldCommit(clock_->MonotonicMicros())) {
-      RETURN_IF_ERROR(w->Commit());
-      return Status::OK();  // let the other partitions of this thread have a turn
-    }
-    if (w->next() >= end) return Status::OK();
-  }
-  // Control batches and gaps at the end of what was read.
-  const int64_t read_end = std::min(it.next_offset().value(), end);
-  if (w->next() < read_end) w->Skip(w->next(), read_end - w->next());
   return Status::OK();
 }
 
@@ -626,49 +544,219 @@ void Archiver::RecordError(const Status& s) {
   LOG_ERROR("archive: paused: {} (retrying in {} ms)", s.ToString(), options_.retry_backoff_ms);
 }
 
-Status Archiver::RunOnce() {
-  RETURN_IF_ERROR(OpenDataset());
-  if (!options_.kafka_bootstrap.empty()) return RunKafka(/*once=*/true);
-  std::vector<PartitionWriter*> ws;
-  Status ds = Discover(-1, &ws);
-  if (!ds.ok()) {
-    RecordError(ds);
-    return ds;
+bool Archiver::stopping() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  return stopping_;
+}
+
+// One worker's partitions and its source.
+struct Archiver::Worker {
+  std::unique_ptr<source::RecordSource> src;
+  std::map<source::TopicPartition, PartitionWriter*> writers;
+  std::map<source::TopicPartition, int64_t> until;  // RunOnce: the watermark at the start
+  bool failed = false;  // an error this round (stats().paused stays set)
+  bool once = false;    // RunOnce: the first error ends the run
+};
+
+Status Archiver::Consume(Worker* wk, const source::PartitionRecords& pr) {
+  auto it = wk->writers.find(*pr.partition);
+  if (it == wk->writers.end()) return Status::OK();
+  PartitionWriter* w = it->second;
+  const int64_t now = clock_->MonotonicMicros();
+  if (now < w->retry_at_us || w->needs_seek) {
+    w->needs_seek = true;  // records read past an error: read them again later
+    return Status::OK();
   }
-  // Partitions are independent: spread them over the worker threads.
-  std::atomic<size_t> next{0};
-  std::mutex err_mu;
+  Status s;
+  if (!pr.error.ok()) {
+    if (pr.log_start.value() > w->next()) {
+      LOG_ERROR("archive: {}: offsets [{}, {}) were deleted from the log before being archived",
+                pr.partition->ToString(), w->next(), pr.log_start.value());
+      w->Lose(w->next(), pr.log_start.value() - w->next());
+      s = wk->src->Seek(*pr.partition, Offset(w->next()));
+    } else {
+      // Above the log's end: the log lost records it had (unflushed data
+      // after a crash). Wait until it holds this offset again.
+      LOG_ERROR("archive: {}: {}; waiting", pr.partition->ToString(), pr.error.ToString());
+      w->retry_at_us = now + options_.retry_backoff_ms * 1000;
+      w->needs_seek = true;
+    }
+  } else {
+    for (const log::RecordView& r : pr.records) {
+      s = w->Add(r);
+      if (!s.ok()) break;
+    }
+    // Control records and gaps the source skipped.
+    if (s.ok() && pr.next_offset.value() > w->next()) {
+      w->Skip(w->next(), pr.next_offset.value() - w->next());
+    }
+  }
+  if (s.ok()) s = MaybeCommit(w, now);
+  if (!s.ok()) {
+    w->Abort();
+    RecordError(s);
+    w->retry_at_us = now + options_.retry_backoff_ms * 1000;
+    w->needs_seek = true;
+    wk->failed = true;
+    if (wk->once) return s;  // RunOnce reports the first error
+  }
+  return Status::OK();
+}
+
+Status Archiver::MaybeCommit(PartitionWriter* w, int64_t now_us) {
+  bool cover = false;
+  {
+    std::lock_guard<std::mutex> lock(cover_mu_);
+    auto it = cover_.find(w->topic());
+    if (it != cover_.end()) {
+      const int64_t c = it->second.at(PartitionId(w->id())).value();
+      cover = w->committed() < c && w->next() >= c;
+    }
+  }
+  if (!cover && !w->ShouldCommit(now_us)) return Status::OK();
+  RETURN_IF_ERROR(w->Commit());
+  cover_cv_.notify_all();
+  return Status::OK();
+}
+
+Status Archiver::RunWorker(int worker, bool once) {
+  ASSIGN_OR_RETURN(std::unique_ptr<source::RecordSource> src, NewSource());
+  Worker wk;
+  wk.src = std::move(src);
+  wk.once = once;
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    sources_.push_back(wk.src.get());
+  }
+  struct Unregister {
+    Archiver* a;
+    source::RecordSource* s;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(a->stop_mu_);
+      a->sources_.erase(std::remove(a->sources_.begin(), a->sources_.end(), s), a->sources_.end());
+    }
+  } unregister{this, wk.src.get()};
+
   Status first_error;
-  auto work = [&] {
-    for (size_t i = next++; i < ws.size(); i = next++) {
-      PartitionWriter* w = ws[i];
-      const int64_t until = w->partition()->high_watermark().value();
-      Status s;
-      for (;;) {
-        bool progress = false;
-        s = Pump(w, until, &progress);
-        if (!s.ok()) break;
-        if (w->ShouldCommit(clock_->MonotonicMicros())) {
-          s = w->Commit();
-          if (!s.ok()) break;
+  int64_t next_discover_us = 0;
+  source::PollOptions po;
+  po.timeout = std::chrono::milliseconds(options_.idle_poll_ms);
+  po.max_bytes_per_partition = options_.read_bytes;
+  po.max_records_per_partition = 50'000;
+  for (;;) {
+    if (!once && stopping()) break;
+    int64_t now = clock_->MonotonicMicros();
+    wk.failed = false;
+    if (now >= next_discover_us) {
+      next_discover_us = now + 1'000'000;
+      std::vector<PartitionWriter*> ws;
+      Status s = Discover(wk.src.get(), worker, &ws);
+      bool changed = false;
+      for (PartitionWriter* w : ws) {
+        const source::TopicPartition tp = w->tp();
+        if (s.ok() && (!w->initialized() || (once && wk.until.count(tp) == 0))) {
+          auto wm = wk.src->GetWatermarks(tp);
+          s = wm.status();
+          if (s.ok() && !w->initialized()) s = w->Init(wm->log_start.value());
+          if (s.ok() && w->next() < wm->log_start.value()) {
+            w->Lose(w->next(), wm->log_start.value() - w->next());
+          }
+          if (s.ok() && once) wk.until[tp] = wm->high_watermark.value();
         }
-        if (!progress || w->next() >= until) break;
+        if (!s.ok()) break;
+        if (wk.writers.emplace(tp, w).second) changed = true;
       }
-      if (s.ok()) s = w->Commit();
+      if (s.ok() && changed) {
+        std::map<source::TopicPartition, Offset> assign;
+        for (const auto& [tp, w] : wk.writers) assign[tp] = Offset(w->next());
+        s = wk.src->Assign(assign);
+      }
+      if (!s.ok()) {
+        RecordError(s);
+        if (once) return s;
+        std::unique_lock<std::mutex> lock(stop_mu_);
+        stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.retry_backoff_ms),
+                          [this] { return stopping_; });
+        next_discover_us = 0;
+        continue;
+      }
+    }
+    // Partitions that failed get their retry: back to the manifest.
+    for (auto& [tp, w] : wk.writers) {
+      if (!w->needs_seek || now < w->retry_at_us) continue;
+      Status s = w->initialized() ? Status::OK() : w->Init(w->next());
+      if (s.ok()) s = wk.src->Seek(tp, Offset(w->next()));
+      if (s.ok()) {
+        w->needs_seek = false;
+      } else {
+        RecordError(s);
+        w->retry_at_us = now + options_.retry_backoff_ms * 1000;
+      }
+    }
+    if (once) {
+      bool done = true;
+      for (const auto& [tp, w] : wk.writers) {
+        auto u = wk.until.find(tp);
+        if (u != wk.until.end() && w->next() < u->second) done = false;
+      }
+      if (done) break;
+      if (counters_->errors > 1000) {
+        first_error = Status::Unavailable("archiver: too many errors, last: " + stats().last_error);
+        break;
+      }
+    }
+    auto polled =
+        wk.src->Poll(po, [&](const source::PartitionRecords& pr) { return Consume(&wk, pr); });
+    if (!polled.ok() && once) {
+      first_error = polled.status();
+      break;
+    }
+    if (!polled.ok()) {
+      RecordError(polled.status());
+      wk.failed = true;
+      std::unique_lock<std::mutex> lock(stop_mu_);
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.retry_backoff_ms),
+                        [this] { return stopping_; });
+    }
+    now = clock_->MonotonicMicros();
+    for (auto& [tp, w] : wk.writers) {
+      if (w->needs_seek || !w->initialized()) continue;
+      Status s = MaybeCommit(w, now);
       if (!s.ok()) {
         w->Abort();
         RecordError(s);
-        std::lock_guard<std::mutex> lock(err_mu);
-        if (first_error.ok()) first_error = s;
+        w->retry_at_us = now + options_.retry_backoff_ms * 1000;
+        w->needs_seek = true;
+        wk.failed = true;
+        if (once && first_error.ok()) first_error = s;
       }
     }
-  };
+    if (!first_error.ok()) break;
+    if (!wk.failed) counters_->paused = false;
+  }
+  // Stop() or the end of RunOnce: commit what is open.
+  for (auto& [tp, w] : wk.writers) {
+    Status s = w->initialized() && !w->needs_seek ? w->Commit() : Status::OK();
+    if (!s.ok()) {
+      w->Abort();
+      RecordError(s);
+      if (first_error.ok()) first_error = s;
+    }
+  }
+  cover_cv_.notify_all();
+  return first_error;
+}
+
+Status Archiver::RunOnce() {
+  RETURN_IF_ERROR(OpenDataset());
+  std::vector<Status> results(static_cast<size_t>(options_.threads));
   std::vector<std::thread> pool;
-  const size_t n = std::min<size_t>(static_cast<size_t>(options_.threads), ws.size());
-  for (size_t i = 1; i < n; ++i) pool.emplace_back(work);
-  work();
+  for (int i = 1; i < options_.threads; ++i) {
+    pool.emplace_back([this, i, &results] { results[i] = RunWorker(i, /*once=*/true); });
+  }
+  results[0] = RunWorker(0, /*once=*/true);
   for (auto& t : pool) t.join();
-  RETURN_IF_ERROR(first_error);
+  for (const Status& s : results) RETURN_IF_ERROR(s);
   counters_->paused = false;
   return Status::OK();
 }
@@ -678,16 +766,13 @@ Status Archiver::Start() {
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = false;
+    running_ = true;
   }
-  if (!options_.kafka_bootstrap.empty()) {
-    threads_.emplace_back([this] {
-      Status s = RunKafka(/*once=*/false);
+  for (int i = 0; i < options_.threads; ++i) {
+    threads_.emplace_back([this, i] {
+      Status s = RunWorker(i, /*once=*/false);
       if (!s.ok()) RecordError(s);
     });
-  } else {
-    for (int i = 0; i < options_.threads; ++i) {
-      threads_.emplace_back([this, i] { WorkerLoop(i); });
-    }
   }
   if (options_.consolidate) threads_.emplace_back([this] { ConsolidateLoop(); });
   return Status::OK();
@@ -697,63 +782,110 @@ void Archiver::Stop() {
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopping_ = true;
+    running_ = false;
+    for (source::RecordSource* s : sources_) s->Wakeup();
   }
   stop_cv_.notify_all();
+  cover_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
-void Archiver::WorkerLoop(int worker) {
-  std::vector<PartitionWriter*> ws;
-  int64_t next_discover_us = 0;
+Status Archiver::CoverCut(const std::string& topic, const log::Cut& cut,
+                          std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (!running_) return Status::FailedPrecondition("the archiver is not running");
+  }
+  if (log_ != nullptr) {
+    ASSIGN_OR_RETURN(log::TopicInfo info, log_->DescribeTopic(topic));
+    for (const auto& [p, o] : cut.offsets) {
+      ASSIGN_OR_RETURN(auto part, log_->GetPartition(topic, p));
+      if (o > part->high_watermark()) {
+        return Status::OutOfRange(fmt::format("cut {} of {}-{} is above its high watermark {}",
+                                              o.value(), topic, p.value(),
+                                              part->high_watermark().value()));
+      }
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<TopicCtx> ctx, Topic(info));
+    std::lock_guard<std::mutex> lock(ctx->mu);
+    if (ctx->decided && !ctx->archived) {
+      return Status::FailedPrecondition("topic " + topic + " is not archived");
+    }
+  }
+  auto covered = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(ManifestLease m, dataset_->Snapshot(topic));
+    for (const auto& [p, o] : cut.offsets) {
+      if (o.value() <= 0) continue;
+      auto it = m->partitions.find(p.value());
+      if (it == m->partitions.end() || it->second.hwm < o.value()) return false;
+    }
+    return true;
+  };
+  ASSIGN_OR_RETURN(bool done, covered());
+  if (done) return Status::OK();
+  {
+    std::lock_guard<std::mutex> lock(cover_mu_);
+    log::Cut& want = cover_[topic];
+    for (const auto& [p, o] : cut.offsets) {
+      want.offsets[p] = std::max(want.offsets.count(p) ? want.offsets[p] : Offset(0), o);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    for (source::RecordSource* s : sources_) s->Wakeup();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Status result;
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (stopping_) break;
+    auto c = covered();
+    if (!c.ok()) {
+      result = c.status();
+      break;
     }
-    int64_t now = clock_->MonotonicMicros();
-    bool failed = false;
-    if (now >= next_discover_us || ws.empty()) {
-      Status s = Discover(worker, &ws);
-      if (!s.ok()) {
-        RecordError(s);
-        failed = true;
-      }
-      next_discover_us = now + 1'000'000;
+    if (*c) break;
+    if (stopping()) {
+      result = Status::Aborted("the archiver stopped");
+      break;
     }
-    bool any = false;
-    for (PartitionWriter* w : ws) {
-      now = clock_->MonotonicMicros();
-      if (now < w->retry_at_us) {
-        failed = true;
-        continue;
-      }
-      bool progress = false;
-      Status s = Pump(w, -1, &progress);
-      if (s.ok() && w->ShouldCommit(now)) s = w->Commit();
-      if (!s.ok()) {
-        w->Abort();
-        RecordError(s);
-        w->retry_at_us = now + options_.retry_backoff_ms * 1000;
-        failed = true;
-        continue;
-      }
-      any = any || progress;
+    std::unique_lock<std::mutex> lock(cover_mu_);
+    if (cover_cancelled_) {
+      result = Status::Unavailable("braid is stopping");
+      break;
     }
-    if (!failed) counters_->paused = false;
-    if (!any) {
-      std::unique_lock<std::mutex> lock(stop_mu_);
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.idle_poll_ms),
-                        [this] { return stopping_; });
+    if (cover_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      lock.unlock();
+      auto last = covered();
+      if (last.ok() && *last) break;
+      result = Status::TimedOut(fmt::format(
+          "topic {}: the master dataset does not cover the cut {} after {} ms{}", topic,
+          cut.ToString(), timeout.count(),
+          counters_->paused ? " (archiving is paused: " + stats().last_error + ")" : ""));
+      break;
     }
   }
-  for (PartitionWriter* w : ws) {
-    Status s = w->initialized() ? w->Commit() : Status::OK();
-    if (!s.ok()) {
-      w->Abort();
-      RecordError(s);
+  // The request is done when the manifest covers it (also for other callers).
+  std::lock_guard<std::mutex> lock(cover_mu_);
+  auto it = cover_.find(topic);
+  if (it != cover_.end()) {
+    auto m = dataset_->Snapshot(topic);
+    bool all = m.ok();
+    for (const auto& [p, o] : it->second.offsets) {
+      if (!all) break;
+      auto pit = (*m)->partitions.find(p.value());
+      all = o.value() <= 0 || (pit != (*m)->partitions.end() && pit->second.hwm >= o.value());
     }
+    if (all) cover_.erase(it);
   }
+  return result;
+}
+
+void Archiver::CancelCoverWaits() {
+  {
+    std::lock_guard<std::mutex> lock(cover_mu_);
+    cover_cancelled_ = true;
+  }
+  cover_cv_.notify_all();
 }
 
 Result<int> Archiver::ConsolidateOnce() {
@@ -787,201 +919,6 @@ void Archiver::ConsolidateLoop() {
     auto n = ConsolidateOnce();
     if (!n.ok()) LOG_WARN("archive: consolidation failed: {}", n.status().ToString());
   }
-}
-
-namespace {
-struct RdKafkaDeleter {
-  void operator()(rd_kafka_t* rk) const {
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-  }
-};
-}  // namespace
-
-Status Archiver::RunKafka(bool once) {
-  if (options_.topics.empty()) {
-    return Status::InvalidArgument("Kafka mode needs the list of topics to archive");
-  }
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::map<std::string, std::string> props = {{"bootstrap.servers", options_.kafka_bootstrap},
-                                              {"group.id", "braid-archiver"},
-                                              {"enable.auto.commit", "false"},
-                                              {"enable.partition.eof", "true"},
-                                              {"auto.offset.reset", "earliest"}};
-  for (const auto& [k, v] : options_.kafka_config) props[k] = v;
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::InvalidArgument(fmt::format("librdkafka property {}: {}", k, err));
-    }
-  }
-  std::unique_ptr<rd_kafka_t, RdKafkaDeleter> rk(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)));
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Unavailable(std::string("librdkafka: ") + err);
-  }
-  rd_kafka_poll_set_consumer(rk.get());
-
-  struct KafkaPartition {
-    PartitionWriter* w = nullptr;
-    int64_t low = 0;   // log start offset seen at the start
-    int64_t high = 0;  // end offset seen at the start (once mode)
-    bool done = false;
-  };
-  std::map<std::pair<std::string, int32_t>, KafkaPartition> parts;
-  for (const std::string& topic : options_.topics) {
-    std::shared_ptr<TopicCtx> ctx;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto& slot = topics_[topic];
-      if (!slot) slot = std::make_shared<TopicCtx>();
-      ctx = slot;
-    }
-    {
-      std::lock_guard<std::mutex> lock(ctx->mu);
-      ctx->name = topic;
-      ctx->decided = ctx->archived = true;
-      ctx->time_field = options_.kafka_time_field;
-    }
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 0, rkt, &md, 10000);
-    rd_kafka_topic_destroy(rkt);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].err) {
-      const rd_kafka_resp_err_t te = e != RD_KAFKA_RESP_ERR_NO_ERROR ? e : md->topics[0].err;
-      if (md != nullptr) rd_kafka_metadata_destroy(md);
-      return Status::Unavailable(
-          fmt::format("Kafka metadata of topic {}: {}", topic, rd_kafka_err2str(te)));
-    }
-    const int count = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    RETURN_IF_ERROR(dataset_->Commit(topic, [](Manifest* m) {
-      if (!m->archived.has_value()) {
-        m->archived = true;
-        m->decision_reason = "listed for Kafka mode";
-      }
-      return Status::OK();
-    }));
-    for (int32_t p = 0; p < count; ++p) {
-      int64_t low = 0, high = 0;
-      e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 10000);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::Unavailable(
-            fmt::format("Kafka watermarks of {}-{}: {}", topic, p, rd_kafka_err2str(e)));
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      auto& w = writers_[{topic, p}];
-      if (!w) w = std::make_unique<PartitionWriter>(this, ctx, nullptr, p);
-      KafkaPartition& kp = parts[{topic, p}];
-      kp.w = w.get();
-      kp.low = low;
-      kp.high = high;
-      if (!w->initialized()) RETURN_IF_ERROR(w->Init(low));
-      if (w->next() < low) w->Lose(w->next(), low - w->next());
-      kp.done = w->next() >= high;
-    }
-  }
-  auto assign = [&]() -> Status {
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
-    for (auto& [key, kp] : parts) {
-      if (!kp.w->initialized()) RETURN_IF_ERROR(kp.w->Init(kp.low));
-      rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = kp.w->next();
-    }
-    rd_kafka_resp_err_t e = rd_kafka_assign(rk.get(), list);
-    rd_kafka_topic_partition_list_destroy(list);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable(std::string("Kafka assign: ") + rd_kafka_err2str(e));
-    }
-    return Status::OK();
-  };
-  RETURN_IF_ERROR(assign());
-  auto stopping = [&] {
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    return stopping_;
-  };
-  // On an error: drop what is uncommitted everywhere, wait, restart from the
-  // manifest.
-  auto recover = [&](const Status& s) -> Status {
-    RecordError(s);
-    for (auto& [key, kp] : parts) kp.w->Abort();
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.retry_backoff_ms),
-                      [this] { return stopping_; });
-    lock.unlock();
-    if (once && counters_->errors > 1000) return s;
-    return assign();
-  };
-  LogRecord r;
-  for (;;) {
-    if (once) {
-      bool all = true;
-      for (auto& [key, kp] : parts) all = all && kp.done;
-      if (all) break;
-    } else if (stopping()) {
-      break;
-    }
-    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk.get(), 100);
-    Status s;
-    if (msg != nullptr) {
-      const std::string topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "";
-      auto it = parts.find({topic, msg->partition});
-      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (it != parts.end()) it->second.done = true;
-      } else if (msg->err) {
-        LOG_WARN("archive: Kafka: {}", rd_kafka_message_errstr(msg));
-      } else if (it != parts.end()) {
-        KafkaPartition& kp = it->second;
-        rd_kafka_timestamp_type_t tstype;
-        r.offset = msg->offset;
-        r.timestamp = rd_kafka_message_timestamp(msg, &tstype);
-        r.key = msg->key ? std::optional<std::string_view>(
-                               std::string_view(static_cast<const char*>(msg->key), msg->key_len))
-                         : std::nullopt;
-        r.value = msg->payload ? std::optional<std::string_view>(std::string_view(
-                                     static_cast<const char*>(msg->payload), msg->len))
-                               : std::nullopt;
-        r.headers.clear();
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          const char* name = nullptr;
-          const void* val = nullptr;
-          size_t size = 0;
-          for (size_t i = 0;
-               rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-               ++i) {
-            r.headers.push_back({name, val ? std::optional<std::string_view>(std::string_view(
-                                                 static_cast<const char*>(val), size))
-                                           : std::nullopt});
-          }
-        }
-        s = kp.w->Add(r);
-        if (kp.w->next() >= kp.high) kp.done = true;
-      }
-      rd_kafka_message_destroy(msg);
-    }
-    const int64_t now = clock_->MonotonicMicros();
-    for (auto& [key, kp] : parts) {
-      if (!s.ok()) break;
-      if (kp.w->ShouldCommit(now)) s = kp.w->Commit();
-    }
-    if (!s.ok()) {
-      RETURN_IF_ERROR(recover(s));
-      for (auto& [key, kp] : parts) kp.done = kp.w->next() >= kp.high;
-    }
-  }
-  for (auto& [key, kp] : parts) {
-    Status s = kp.w->Commit();
-    if (!s.ok()) {
-      kp.w->Abort();
-      RecordError(s);
-      return s;
-    }
-  }
-  counters_->paused = false;
-  return Status::OK();
 }
 
 ArchiverStats Archiver::stats() const {
@@ -1023,15 +960,14 @@ Result<std::vector<PartitionLag>> ComputeLag(Dataset* dataset, log::Log* log, Cl
       if (!part.ok()) continue;
       PartitionLag l;
       l.topic = t;
-      l.partition = p;
+      l.partition = PartitionId(p);
       auto it = m->partitions.find(p);
       l.archived_hwm =
-          it != m->partitions.end() ? it->second.hwm : (*part)->log_start_offset().value();
-      l.log_end = (*part)->high_watermark().value();
-      l.lag_records = std::max<int64_t>(0, l.log_end - l.archived_hwm);
+          it != m->partitions.end() ? Offset(it->second.hwm) : (*part)->log_start_offset();
+      l.log_end = (*part)->high_watermark();
+      l.lag_records = std::max<int64_t>(0, l.log_end.value() - l.archived_hwm.value());
       if (l.lag_records > 0) {
-        auto b = (*part)->ReadBatches(
-            Offset(std::max(l.archived_hwm, (*part)->log_start_offset().value())), 1);
+        auto b = (*part)->ReadBatches(std::max(l.archived_hwm, (*part)->log_start_offset()), 1);
         if (b.ok() && !b->empty()) {
           l.lag_seconds = std::max<double>(0, (now - b->front().header.first_timestamp) / 1000.0);
         }

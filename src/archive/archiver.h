@@ -1,5 +1,8 @@
-// Archiver: appends every record of the archived topics of a log::Log to the
-// master dataset (dataset.h), exactly once across crashes.
+// Archiver: appends every record of the archived topics to the master
+// dataset (dataset.h), exactly once across crashes. It reads through a
+// source::RecordSource: braid's own log in process (source/log_source.h), or,
+// with ArchiverOptions::kafka_bootstrap, any Kafka cluster through librdkafka
+// (source/kafka_source.h); the manifest is its only offset store.
 //
 // Which topics: topic config `braid.archive=true` archives a topic,
 // `false` never does. Unset: topics whose name starts with '_' are not
@@ -27,7 +30,11 @@
 // with the error in stats().last_error, and retries every retry_backoff_ms
 // from the manifest's high-water mark.
 //
-// Thread safety: Start/Stop/RunOnce from one thread; stats() from any.
+// A batch run needs the records below an offset cut archived: CoverCut()
+// commits what is read now and waits until the manifest covers the cut.
+//
+// Thread safety: Start/Stop/RunOnce from one thread; stats() and CoverCut()
+// from any.
 #pragma once
 
 #include <atomic>
@@ -45,7 +52,9 @@
 #include "archive/schema_source.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "log/cut.h"
 #include "log/log.h"
+#include "source/record_source.h"
 
 namespace braid::archive {
 
@@ -108,9 +117,9 @@ struct ArchiverOptions {
 // Lag of one partition.
 struct PartitionLag {
   std::string topic;
-  int32_t partition = 0;
-  int64_t archived_hwm = 0;
-  int64_t log_end = 0;
+  PartitionId partition{0};
+  Offset archived_hwm{0};
+  Offset log_end{0};
   int64_t lag_records = 0;
   // Now minus the timestamp of the oldest unarchived record; 0 if none.
   double lag_seconds = 0;
@@ -156,6 +165,19 @@ class Archiver {
   // options.threads threads. Not while Start()ed. Returns the first error.
   Status RunOnce();
 
+  // Makes the manifest of `topic` cover `cut` (every partition's archived
+  // high-water mark >= its cut offset): the workers commit their open files
+  // as soon as they have read up to the cut (rolling them early), and the
+  // call returns when the manifest covers it. Only while Start()ed.
+  // Errors: TimedOut after `timeout` (the archiver lags or is paused by an
+  // error, see stats()); FailedPrecondition if the topic is not archived or
+  // the archiver is not running; OutOfRange if the cut is above a
+  // partition's high watermark (those records do not exist yet).
+  Status CoverCut(const std::string& topic, const log::Cut& cut, std::chrono::milliseconds timeout);
+  // Makes every CoverCut() in progress, and every later one, return
+  // Unavailable at once (the process is stopping).
+  void CancelCoverWaits();
+
   // One consolidation pass over every archived topic (Start() runs it
   // periodically). Returns the number of consolidations.
   Result<int> ConsolidateOnce();
@@ -170,18 +192,27 @@ class Archiver {
   struct Counters;
 
   Status OpenDataset();
-  // Topics/partitions this worker handles, creating their writers.
-  Status Discover(int worker, std::vector<PartitionWriter*>* out);
+  struct Worker;
+  struct CoverRequest;
+
+  Result<std::unique_ptr<source::RecordSource>> NewSource() const;
+  // The partitions of the archived topics, with their writers (created on
+  // first sight). `worker` >= 0: only that worker's share.
+  Status Discover(source::RecordSource* src, int worker, std::vector<PartitionWriter*>* out);
   Result<std::shared_ptr<TopicCtx>> Topic(const log::TopicInfo& info);
-  // Reads one chunk of the partition (up to `until` if >= 0), committing
-  // whenever the roll policy says so; *progress set if records were consumed.
-  Status Pump(PartitionWriter* w, int64_t until, bool* progress);
-  void WorkerLoop(int worker);
+  std::shared_ptr<TopicCtx> KafkaTopic(const std::string& name);
+  // One worker: reads its partitions through its own source, adds records
+  // to the writers, commits per the roll policy and cover requests. Runs
+  // until Stop() or, with `until` (RunOnce), until every partition reached
+  // its watermark at the start.
+  Status RunWorker(int worker, bool once);
+  // Handles one partition's records from a Poll.
+  Status Consume(Worker* wk, const source::PartitionRecords& pr);
+  // Commits `w` if the roll policy or a cover request says so.
+  Status MaybeCommit(PartitionWriter* w, int64_t now_us);
   void ConsolidateLoop();
-  // Kafka mode: archives until the end offsets seen at the start (once) or
-  // until Stop().
-  Status RunKafka(bool once);
   void RecordError(const Status& s);
+  bool stopping();
 
   log::Log* const log_;
   SchemaSource* const schemas_;
@@ -198,7 +229,16 @@ class Archiver {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
+  bool running_ = false;   // guarded by stop_mu_: between Start() and Stop()
   std::vector<std::thread> threads_;
+  // The workers' sources, to wake them (Stop, CoverCut). Guarded by stop_mu_.
+  std::vector<source::RecordSource*> sources_;
+  // Cut requests: topic → the cut to commit up to. Guarded by cover_mu_;
+  // waiters are signalled on cover_cv_ after every commit.
+  std::mutex cover_mu_;
+  std::condition_variable cover_cv_;
+  std::map<std::string, log::Cut> cover_;
+  bool cover_cancelled_ = false;  // guarded by cover_mu_
 };
 
 }  // namespace braid::archive

@@ -1,5 +1,6 @@
 #include "archive/archiver_role.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -53,7 +54,7 @@ Status ArchiverRole::Start(runtime::Runtime* rt) {
     w->Gauge("braid_archive_paused", "1 while archiving is paused by an error", {},
              s.paused ? 1 : 0);
     for (const auto& l : s.lag) {
-      metrics::Labels lb = {{"topic", l.topic}, {"partition", std::to_string(l.partition)}};
+      metrics::Labels lb = {{"topic", l.topic}, {"partition", std::to_string(l.partition.value())}};
       w->Gauge("braid_archive_lag_records", "Records not yet archived", lb,
                static_cast<double>(l.lag_records));
       w->Gauge("braid_archive_lag_seconds", "Age of the oldest unarchived record", lb,
@@ -63,11 +64,24 @@ Status ArchiverRole::Start(runtime::Runtime* rt) {
   if (http::Server* http = rt->http()) {
     http->RouteBlocking("GET", "/v1/archive/status", [a, log](const http::Request&) {
       auto json = ArchiveStatusJson(a->dataset(), log);
-      if (!json.ok()) {
-        return http::Response::Json(
-            500, nlohmann::json{{"error_code", 500}, {"message", json.status().ToString()}}.dump());
-      }
+      if (!json.ok()) return http::Response::FromStatus(json.status());
       return http::Response::Json(200, *json);
+    });
+    // POST /v1/archive/cover {"topic": T, "cut": {"0": 120, ...} | "latest",
+    //                         "timeout_ms": 30000}
+    // → 200 {"topic": T, "cut": {...}} once the manifest covers the cut.
+    http->RouteBlocking("POST", "/v1/archive/cover", [a, log](const http::Request& req) {
+      auto cut = ParseCoverRequest(req.body, log);
+      if (!cut.ok()) return http::Response::FromStatus(cut.status());
+      Status s = a->CoverCut(cut->topic, cut->cut, cut->timeout);
+      if (!s.ok()) return http::Response::FromStatus(s);
+      nlohmann::ordered_json out;
+      out["topic"] = cut->topic;
+      out["cut"] = nlohmann::ordered_json::object();
+      for (const auto& [p, o] : cut->cut.offsets) {
+        out["cut"][std::to_string(p.value())] = o.value();
+      }
+      return http::Response::Json(200, out.dump());
     });
   }
   rt->Provide<Archiver>(archiver_.get());
@@ -82,6 +96,53 @@ void ArchiverRole::Stop() {
   own_registry_.reset();
 }
 
+Result<CoverRequest> ParseCoverRequest(std::string_view body, log::Log* log) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidArgument("the body must be a JSON object");
+  }
+  CoverRequest r;
+  auto topic = j.find("topic");
+  if (topic == j.end() || !topic->is_string() || topic->get<std::string>().empty()) {
+    return Status::InvalidArgument("\"topic\" (a string) is required");
+  }
+  r.topic = topic->get<std::string>();
+  auto timeout = j.find("timeout_ms");
+  if (timeout != j.end()) {
+    if (!timeout->is_number_integer() || timeout->get<int64_t>() < 0 ||
+        timeout->get<int64_t>() > 600'000) {
+      return Status::InvalidArgument("\"timeout_ms\" must be an integer in [0, 600000]");
+    }
+    r.timeout = std::chrono::milliseconds(timeout->get<int64_t>());
+  }
+  auto cut = j.find("cut");
+  if (cut == j.end() || (cut->is_string() && cut->get<std::string>() == "latest")) {
+    if (log == nullptr) return Status::InvalidArgument("\"cut\": \"latest\" needs braid's log");
+    ASSIGN_OR_RETURN(log::TopicInfo info, log->DescribeTopic(r.topic));
+    for (int32_t p = 0; p < info.partition_count; ++p) {
+      ASSIGN_OR_RETURN(auto part, log->GetPartition(r.topic, PartitionId(p)));
+      r.cut.offsets[PartitionId(p)] = part->high_watermark();
+    }
+    return r;
+  }
+  if (!cut->is_object()) {
+    return Status::InvalidArgument("\"cut\" must be \"latest\" or {\"partition\": offset}");
+  }
+  for (const auto& [k, v] : cut->items()) {
+    int32_t p = -1;
+    const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), p);
+    if (ec != std::errc() || end != k.data() + k.size() || p < 0) {
+      return Status::InvalidArgument("bad partition \"" + k + "\" in the cut");
+    }
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+      return Status::InvalidArgument("the cut offset of partition " + k +
+                                     " must be a non-negative integer");
+    }
+    r.cut.offsets[PartitionId(p)] = Offset(v.get<int64_t>());
+  }
+  return r;
+}
+
 Result<std::string> ArchiveStatusJson(Dataset* dataset, log::Log* log) {
   nlohmann::ordered_json out;
   out["partitions"] = nlohmann::ordered_json::array();
@@ -89,9 +150,9 @@ Result<std::string> ArchiveStatusJson(Dataset* dataset, log::Log* log) {
     ASSIGN_OR_RETURN(std::vector<PartitionLag> lag, ComputeLag(dataset, log));
     for (const PartitionLag& l : lag) {
       out["partitions"].push_back({{"topic", l.topic},
-                                   {"partition", l.partition},
-                                   {"archived_hwm", l.archived_hwm},
-                                   {"log_end", l.log_end},
+                                   {"partition", l.partition.value()},
+                                   {"archived_hwm", l.archived_hwm.value()},
+                                   {"log_end", l.log_end.value()},
                                    {"lag_records", l.lag_records},
                                    {"lag_seconds", l.lag_seconds}});
     }

@@ -8,6 +8,7 @@
 // archive::Archiver to later roles (the batch scheduler).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,9 @@ class ArchiverRole final : public runtime::Role {
   std::string name() const override { return "archiver"; }
   Status Start(runtime::Runtime* rt) override;
   void Stop() override;
+  void BeginStop() override {
+    if (archiver_) archiver_->CancelCoverWaits();
+  }
   // After Start().
   Archiver* archiver() const { return archiver_.get(); }
 
@@ -48,6 +52,17 @@ class ArchiverRole final : public runtime::Role {
   std::unique_ptr<SchemaSource> schemas_;
   std::unique_ptr<Archiver> archiver_;
 };
+
+// A request to cover a cut (POST /v1/archive/cover).
+struct CoverRequest {
+  std::string topic;
+  log::Cut cut;
+  std::chrono::milliseconds timeout{30'000};
+};
+// Parses {"topic": T, "cut": {"0": 12, ...} | "latest", "timeout_ms": N}
+// ("latest": every partition's high watermark in `log` now). InvalidArgument
+// naming the field; NotFound for an unknown topic.
+Result<CoverRequest> ParseCoverRequest(std::string_view body, log::Log* log);
 
 // The status of a dataset as JSON: per partition lag against `log` (may be
 // null: no lag), per topic files/bytes/records/dead letters. What

@@ -255,25 +255,26 @@ Status Dataset::EnsureDir(const std::string& topic, const std::string& rel_dir) 
   return Status::OK();
 }
 
-Result<ReadPlan> Dataset::Plan(const std::string& topic, const std::map<int32_t, int64_t>& cut,
+Result<ReadPlan> Dataset::Plan(const std::string& topic, const log::Cut& cut,
                                std::optional<TimeRange> time) {
   ReadPlan plan;
   ASSIGN_OR_RETURN(plan.lease, Snapshot(topic));
   const Manifest& m = *plan.lease;
-  for (const auto& [p, c] : cut) {
-    auto it = m.partitions.find(p);
+  for (const auto& [p, c] : cut.offsets) {
+    auto it = m.partitions.find(p.value());
     const int64_t hwm = it == m.partitions.end() ? 0 : it->second.hwm;
-    if (c > hwm) {
+    if (c.value() > hwm) {
       return Status::FailedPrecondition(
-          "topic " + topic + " partition " + std::to_string(p) + ": cut " + std::to_string(c) +
-          " is above the archived high-water mark " + std::to_string(hwm));
+          "topic " + topic + " partition " + std::to_string(p.value()) + ": cut " +
+          std::to_string(c.value()) + " is above the archived high-water mark " +
+          std::to_string(hwm));
     }
   }
   for (const FileEntry& f : m.files) {
     if (f.kind == FileKind::kDeadLetter) continue;
-    auto c = cut.find(f.partition);
-    if (c == cut.end()) continue;
-    const int64_t below = CountBelow(f.runs, c->second);
+    auto c = cut.offsets.find(PartitionId(f.partition));
+    if (c == cut.offsets.end()) continue;
+    const int64_t below = CountBelow(f.runs, c->second.value());
     if (below == 0) continue;
     if (time && (f.max_time < time->from_ms || f.min_time >= time->to_ms)) continue;
     plan.files.push_back({io::JoinPath(TopicDir(topic), f.path), f, below});

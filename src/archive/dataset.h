@@ -34,6 +34,7 @@
 #include "archive/manifest.h"
 #include "base/status.h"
 #include "io/file_system.h"
+#include "log/cut.h"
 
 namespace braid::archive {
 
@@ -119,7 +120,7 @@ class Dataset {
   // given, with an event time range overlapping `time`. FailedPrecondition
   // if the cut is above a partition's archived high-water mark (the records
   // are not all archived yet). Dead-letter files are not included.
-  Result<ReadPlan> Plan(const std::string& topic, const std::map<int32_t, int64_t>& cut,
+  Result<ReadPlan> Plan(const std::string& topic, const log::Cut& cut,
                         std::optional<TimeRange> time = std::nullopt);
 
  private:

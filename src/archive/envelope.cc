@@ -33,15 +33,15 @@ void EncodeOptionalBytes(avro::Encoder* e, const std::optional<std::string_view>
   }
 }
 
-void EncodeEnvelopeFields(int32_t partition, const LogRecord& r, avro::Encoder* e) {
+void EncodeEnvelopeFields(int32_t partition, const log::RecordView& r, avro::Encoder* e) {
   e->WriteInt(partition);
-  e->WriteLong(r.offset);
+  e->WriteLong(r.offset.value());
   e->WriteLong(r.timestamp);
   EncodeOptionalBytes(e, r.key);
   EncodeOptionalBytes(e, r.value);
   if (!r.headers.empty()) {
     e->WriteBlockCount(static_cast<int64_t>(r.headers.size()));
-    for (const RecordHeaderRef& h : r.headers) {
+    for (const log::RecordHeaderView& h : r.headers) {
       e->WriteString(h.key);
       EncodeOptionalBytes(e, h.value);
     }
@@ -68,12 +68,12 @@ const avro::Schema& DeadLetterSchema() {
   return *s;
 }
 
-void EncodeEnvelope(int32_t partition, const LogRecord& r, std::string* out) {
+void EncodeEnvelope(int32_t partition, const log::RecordView& r, std::string* out) {
   avro::Encoder e(out);
   EncodeEnvelopeFields(partition, r, &e);
 }
 
-void EncodeDeadLetter(int32_t partition, const LogRecord& r, int32_t schema_id,
+void EncodeDeadLetter(int32_t partition, const log::RecordView& r, int32_t schema_id,
                       std::string_view error, std::string* out) {
   avro::Encoder e(out);
   EncodeEnvelopeFields(partition, r, &e);

@@ -29,29 +29,17 @@
 #include <vector>
 
 #include "avro/schema.h"
+#include "log/records.h"
 
 namespace braid::archive {
-
-// A record as read from the log (views valid during one Add call).
-struct RecordHeaderRef {
-  std::string_view key;
-  std::optional<std::string_view> value;
-};
-struct LogRecord {
-  int64_t offset = 0;
-  int64_t timestamp = 0;  // ms (CreateTime or LogAppendTime)
-  std::optional<std::string_view> key;
-  std::optional<std::string_view> value;
-  std::vector<RecordHeaderRef> headers;
-};
 
 const avro::Schema& EnvelopeSchema();
 const avro::Schema& DeadLetterSchema();
 
 // Appends the binary encoding of `r` (partition p) under EnvelopeSchema().
-void EncodeEnvelope(int32_t partition, const LogRecord& r, std::string* out);
+void EncodeEnvelope(int32_t partition, const log::RecordView& r, std::string* out);
 // Appends the binary encoding under DeadLetterSchema().
-void EncodeDeadLetter(int32_t partition, const LogRecord& r, int32_t schema_id,
+void EncodeDeadLetter(int32_t partition, const log::RecordView& r, int32_t schema_id,
                       std::string_view error, std::string* out);
 
 }  // namespace braid::archive

@@ -18,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -44,6 +45,90 @@ std::string_view Request::Header(std::string_view name) const {
     }
   }
   return {};
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      // Keep valid UTF-8 sequences; replace stray bytes with U+FFFD.
+      const int len = c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+      bool valid = len > 0 && i + static_cast<size_t>(len) <= s.size();
+      for (int k = 1; valid && k < len; ++k) {
+        valid = (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0xc0) == 0x80;
+      }
+      if (valid) {
+        out.append(s.substr(i, static_cast<size_t>(len)));
+        i += static_cast<size_t>(len) - 1;
+      } else {
+        out += "\\ufffd";
+      }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+Response Response::Error(int status, std::string_view message) {
+  return Json(status, "{\"error_code\":" + std::to_string(status) +
+                          ",\"message\":" + JsonQuote(message) + "}");
+}
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kCorruption:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return status.IsTooLarge() ? 413 : 507;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kTimedOut:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+Response Response::FromStatus(const Status& status) {
+  return Error(HttpStatusFor(status), status.ToString());
 }
 
 namespace {

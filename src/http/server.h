@@ -55,7 +55,21 @@ struct Response {
   static Response Text(int status, std::string body) {
     return Response{status, "text/plain; charset=utf-8", std::move(body), {}};
   }
+  // braid's error shape: {"error_code": status, "message": "..."} (JSON-escaped).
+  static Response Error(int status, std::string_view message);
+  // The error of a non-OK Status, with HttpStatusFor(status).
+  static Response FromStatus(const Status& status);
 };
+
+// The one map from Status to an HTTP status: InvalidArgument, OutOfRange,
+// Corruption → 400; NotFound → 404; AlreadyExists, FailedPrecondition,
+// Aborted → 409; ResourceExhausted → 413 with subcode kTooLarge, else 507;
+// Unimplemented → 501; Unavailable → 503; TimedOut → 504; others → 500.
+int HttpStatusFor(const Status& status);
+
+// `s` as a JSON string literal (quotes included), with control characters and
+// invalid UTF-8 escaped.
+std::string JsonQuote(std::string_view s);
 
 using Handler = std::function<Response(const Request&)>;
 // Completes an asynchronous request; call exactly once, from any thread.

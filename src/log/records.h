@@ -144,6 +144,12 @@ class RecordIterator {
   // Header of the batch of the last record returned (or of the batch that
   // failed).
   const BatchHeader& batch() const { return batch_; }
+  // True when the last record returned was the last of its batch: the next
+  // Next() moves to another batch, which ends the life of the views into a
+  // compressed batch's records.
+  bool at_batch_end() const {
+    return in_batch_ && reader_.records_read() == reader_.header().record_count;
+  }
   // Offset after the last batch fully consumed or skipped (control batches
   // included): where a caller continues reading. options.start until then.
   Offset next_offset() const { return next_offset_; }

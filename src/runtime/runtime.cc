@@ -93,7 +93,9 @@ Status Runtime::Stop() {
     started.swap(started_);
   }
   cv_.notify_all();
-  // HTTP first: no request reaches a role that is stopping.
+  // Waiting handlers return, then HTTP stops: no request reaches a role that
+  // is stopping.
+  for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->BeginStop();
   if (http_) http_->Stop();
   for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->Stop();
   if (maintenance_.joinable()) maintenance_.join();

@@ -454,6 +454,86 @@ TEST_F(ArchiverTest, CrashAtEveryPointLosesNothingAndDuplicatesNothing) {
   EXPECT_GT(crashes, 20);
 }
 
+// Archive-to-cut: with a roll interval far away, CoverCut makes the workers
+// commit now; afterwards the manifest covers the cut and a plan below it
+// holds exactly the records below it. Asked while producers keep appending
+// and the roll policy commits on its own (1 ms roll interval), it still
+// returns with the cut covered, never a record twice.
+TEST_F(ArchiverTest, CoverCutCommitsEverythingBelowTheCut) {
+  ASSERT_TRUE(log_->CreateTopic("events", 2, {{"braid.archive.time.field", "ts"}}).ok());
+  auto expected = ProduceEvents("events", 2, 300);
+  io::MemoryFileSystem fs;
+  ArchiverOptions o = Options(&fs);
+  o.roll_interval_ms = 3'600'000;  // the background roll would wait an hour
+  Archiver a(log_.get(), &schemas_, o);
+  log::Cut early;
+  early.offsets = {{PartitionId(0), Offset(120)}, {PartitionId(1), Offset(300)}};
+  EXPECT_EQ(a.CoverCut("events", early, std::chrono::milliseconds(10)).code(),
+            StatusCode::kFailedPrecondition);  // not running
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(a.CoverCut("events", early, std::chrono::seconds(20)).ok());
+  auto m = LoadManifest(&fs, "/archive", "events").value();
+  EXPECT_GE(m.partitions.at(0).hwm, 120);
+  EXPECT_GE(m.partitions.at(1).hwm, 300);
+  auto plan = a.dataset()->Plan("events", early);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::map<std::pair<int32_t, int64_t>, int64_t> below;
+  for (const PlannedFile& f : plan->files) {
+    auto recs = ReadFile(&fs, f.path, f.entry);
+    for (int64_t i = 0; i < f.records_below_cut; ++i) {
+      EXPECT_TRUE(
+          below.emplace(std::make_pair(f.entry.partition, recs[i].first), recs[i].second).second);
+    }
+  }
+  std::map<std::pair<int32_t, int64_t>, int64_t> want;
+  for (const auto& [po, id] : expected) {
+    if (po.second < early.at(PartitionId(po.first)).value()) want.emplace(po, id);
+  }
+  EXPECT_EQ(below, want);
+  // Above the high watermark: those records do not exist yet.
+  log::Cut beyond;
+  beyond.offsets = {{PartitionId(0), Offset(301)}};
+  EXPECT_EQ(a.CoverCut("events", beyond, std::chrono::seconds(1)).code(), StatusCode::kOutOfRange);
+  a.Stop();
+
+  // Racing the background roll and new appends.
+  ArchiverOptions fast = Options(&fs);
+  fast.roll_interval_ms = 1;
+  Archiver b(log_.get(), &schemas_, fast);
+  ASSERT_TRUE(b.Start().ok());
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    while (!done) {
+      ProduceEvents("events", 2, 20);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  struct Join {
+    std::atomic<bool>* done;
+    std::thread* t;
+    ~Join() {
+      *done = true;
+      if (t->joinable()) t->join();
+    }
+  } join{&done, &producer};
+  for (int round = 0; round < 20; ++round) {
+    log::Cut cut;
+    for (int p = 0; p < 2; ++p) {
+      cut.offsets[PartitionId(p)] =
+          log_->GetPartition("events", PartitionId(p)).value()->high_watermark();
+    }
+    Status st = b.CoverCut("events", cut, std::chrono::seconds(20));
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    auto mm = LoadManifest(&fs, "/archive", "events").value();
+    for (int p = 0; p < 2; ++p) EXPECT_GE(mm.partitions.at(p).hwm, cut.at(PartitionId(p)).value());
+  }
+  done = true;
+  producer.join();
+  b.Stop();
+  ReadAll(&fs, "events");  // fails on any duplicate
+  ExpectVerifies(&fs);
+}
+
 TEST_F(ArchiverTest, DiskFullPausesAndResumes) {
   ASSERT_TRUE(log_->CreateTopic("events", 2).ok());
   auto expected = ProduceEvents("events", 2, 50);
@@ -503,16 +583,20 @@ TEST_F(ArchiverTest, ReadPlanBelowCut) {
   o.roll_records = 25;
   Archiver a(log_.get(), &schemas_, o);
   ASSERT_TRUE(a.RunOnce().ok());
-  auto plan = a.dataset()->Plan("events", {{0, 30}, {1, 60}});
+  auto plan =
+      a.dataset()->Plan("events", {{{PartitionId(0), Offset(30)}, {PartitionId(1), Offset(60)}}});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::map<int32_t, int64_t> below;
   for (const PlannedFile& f : plan->files) below[f.entry.partition] += f.records_below_cut;
   EXPECT_EQ(below, (std::map<int32_t, int64_t>{{0, 30}, {1, 60}}));
-  EXPECT_EQ(a.dataset()->Plan("events", {{0, 61}}).status().code(),
+  EXPECT_EQ(a.dataset()->Plan("events", {{{PartitionId(0), Offset(61)}}}).status().code(),
             StatusCode::kFailedPrecondition);
   // Event-time restriction: only files overlapping the range.
   TimeRange tr{kBase - 4 * 24 * kHour, kBase - 2 * 24 * kHour};
-  auto late = a.dataset()->Plan("events", {{0, 60}, {1, 60}}, tr).value();
+  auto late =
+      a.dataset()
+          ->Plan("events", {{{PartitionId(0), Offset(60)}, {PartitionId(1), Offset(60)}}}, tr)
+          .value();
   ASSERT_FALSE(late.files.empty());
   for (const PlannedFile& f : late.files) EXPECT_LT(f.entry.max_time, kBase - 2 * 24 * kHour);
 }
@@ -532,8 +616,8 @@ TEST_F(ArchiverTest, ConsolidationUnderConcurrentArchivingAndReading) {
     while (!done) {
       auto m = a.dataset()->Snapshot("events");
       if (!m.ok()) continue;
-      std::map<int32_t, int64_t> cut;
-      for (const auto& [p, st] : (*m)->partitions) cut[p] = st.hwm;
+      log::Cut cut;
+      for (const auto& [p, st] : (*m)->partitions) cut.offsets[PartitionId(p)] = Offset(st.hwm);
       auto plan = a.dataset()->Plan("events", cut);
       ASSERT_TRUE(plan.ok()) << plan.status().ToString();
       int64_t n = 0;
@@ -541,7 +625,7 @@ TEST_F(ArchiverTest, ConsolidationUnderConcurrentArchivingAndReading) {
         n += static_cast<int64_t>(ReadFile(&fs, f.path, f.entry).size());
       }
       int64_t want = 0;
-      for (const auto& [p, c] : cut) want += c;
+      for (const auto& [p, c] : cut.offsets) want += c.value();
       // A plan taken after `cut` may include more (a newer manifest), never less.
       EXPECT_GE(n, want);
       ++reads;
