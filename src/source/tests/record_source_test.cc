@@ -236,8 +236,8 @@ std::vector<TestRecord> Records(int n, const std::string& tag, int64_t ts0) {
   std::vector<TestRecord> out;
   for (int i = 0; i < n; ++i) {
     TestRecord r;
-    r.key = "k" + std::to_string(i);
-    r.value = tag + "-" + std::to_string(i);
+    r.key = std::string("k").append(std::to_string(i));
+    r.value = std::string(tag).append("-").append(std::to_string(i));
     r.timestamp = ts0 + i;
     if (i % 3 == 0) r.headers.push_back({"h", std::string("v").append(std::to_string(i))});
     out.push_back(std::move(r));
@@ -315,7 +315,7 @@ TEST_P(RecordSourceTest, ReadsFromAnOffsetInsideABatchWithEveryCodec) {
     ASSERT_EQ(got.size(), 6u);
     for (int i = 0; i < 6; ++i) {
       EXPECT_EQ(got[i].offset, base + 4 + i);
-      EXPECT_EQ(got[i].key, "k" + std::to_string(4 + i));
+      EXPECT_EQ(got[i].key, std::string("k").append(std::to_string(4 + i)));
       EXPECT_EQ(got[i].value, std::string(log::CompressionName(c)) + "-" + std::to_string(4 + i));
       EXPECT_EQ(got[i].timestamp, 1004 + i);
       EXPECT_EQ(got[i].headers, (4 + i) % 3 == 0 ? 1u : 0u);
@@ -327,7 +327,7 @@ TEST_P(RecordSourceTest, ReadsFromAnOffsetInsideABatchWithEveryCodec) {
 TEST_P(RecordSourceTest, ReadsAcrossBatchesAndSegmentsInOrder) {
   backend_->CreateTopic("many", 2);
   for (int b = 0; b < 40; ++b) {
-    std::vector<TestRecord> recs = Records(20, "b" + std::to_string(b), b * 100);
+    std::vector<TestRecord> recs = Records(20, std::string("b").append(std::to_string(b)), b * 100);
     for (auto& r : recs) r.value.append(200, 'x');
     // Runs of compressed batches (whose records live in a decompression
     // buffer) among plain ones.
@@ -352,8 +352,9 @@ TEST_P(RecordSourceTest, ReadsAcrossBatchesAndSegmentsInOrder) {
         offsets[pr.partition->partition.value()].push_back(r.offset.value());
         values[pr.partition->partition.value()].push_back(std::string(r.value.value_or("")));
       }
-      if (!pr.records.empty())
+      if (!pr.records.empty()) {
         EXPECT_EQ(pr.next_offset.value(), pr.records.back().offset.value() + 1);
+      }
       return Status::OK();
     });
     ASSERT_TRUE(n.ok());
@@ -365,8 +366,11 @@ TEST_P(RecordSourceTest, ReadsAcrossBatchesAndSegmentsInOrder) {
     for (int i = 0; i < 400; ++i) {
       EXPECT_EQ(offsets[p][i], i);
       // Batch b (of this partition: b = 2 * (i / 20) + p) record i % 20.
-      EXPECT_EQ(values[p][i], "b" + std::to_string(2 * (i / 20) + p) + "-" +
-                                  std::to_string(i % 20) + std::string(200, 'x'));
+      EXPECT_EQ(values[p][i], std::string("b")
+                                  .append(std::to_string(2 * (i / 20) + p))
+                                  .append("-")
+                                  .append(std::to_string(i % 20))
+                                  .append(200, 'x'));
     }
   }
 }
@@ -484,7 +488,8 @@ class RecordingListener : public RebalanceListener {
 TEST_P(RecordSourceTest, SubscribeAssignsEveryPartitionThroughTheListener) {
   backend_->CreateTopic("sub", 3);
   for (int p = 0; p < 3; ++p) {
-    backend_->Produce("sub", p, Records(4, "p" + std::to_string(p), 1), log::Compression::kNone);
+    backend_->Produce("sub", p, Records(4, std::string("p").append(std::to_string(p)), 1),
+                      log::Compression::kNone);
   }
   RecordingListener listener;
   auto src = backend_->NewSource();
