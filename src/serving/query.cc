@@ -98,6 +98,7 @@ Status QueryEngine::MergeAllBuckets(ViewSnapshot& s, const std::string& key, Gra
 Result<ValueAnswer> QueryEngine::ValueOn(ViewSnapshot& s, const std::string& key,
                                          std::optional<TimeRange> range) {
   ValueAnswer a;
+  a.view = s.view;
   a.key = key;
   a.value = s.view->monoid().Identity();
   const std::vector<Granularity>& kept = s.view->granularities();
@@ -169,6 +170,7 @@ Result<SeriesAnswer> QueryEngine::Series(const std::string& view, const std::str
   }
   if (range.from >= range.to) return Status::InvalidArgument("from must be before to");
   SeriesAnswer a;
+  a.view = s.view;
   a.key = key;
   a.granularity = g;
   a.from = views::BucketStart(g, range.from);

@@ -76,6 +76,7 @@ struct TimeRange {
 };
 
 struct ValueAnswer {
+  std::shared_ptr<const views::ViewDefinition> view;  // renders values (monoid)
   std::string key;
   std::string value;               // encoded; render with the view's monoid
   std::optional<RangePlan> range;  // absent: all time
@@ -84,6 +85,7 @@ struct ValueAnswer {
 };
 
 struct SeriesAnswer {
+  std::shared_ptr<const views::ViewDefinition> view;
   std::string key;
   views::Granularity granularity = views::Granularity::kDay;
   int64_t from = 0;
