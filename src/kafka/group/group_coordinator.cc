@@ -76,8 +76,7 @@ struct GroupCoordinator::Member {
   uint64_t join_conn = 0;
   SyncGroupCallback sync_cb;  // parked SyncGroup
   uint64_t sync_conn = 0;
-  int64_t deadline_ms = 0;     // session expiry (monotonic)
-  uint64_t connection_id = 0;  // connection of the latest request
+  int64_t deadline_ms = 0;  // session expiry (monotonic)
   uint64_t join_order = 0;
 
   const std::string* MetadataFor(const std::string& protocol) const {
@@ -253,7 +252,6 @@ void GroupCoordinator::JoinUnknownMember(Group* g, JoinGroupParams& p, JoinGroup
       nm.client_host = p.client_host;
       nm.session_timeout_ms = p.session_timeout_ms;
       nm.rebalance_timeout_ms = p.rebalance_timeout_ms;
-      if (p.connection_id != 0) nm.connection_id = p.connection_id;
       nm.deadline_ms = NowMs() + nm.session_timeout_ms;
       LOG_INFO("group {}: static member {} rejoined as {}", g->id, *p.group_instance_id, new_id);
       if (unchanged &&
@@ -311,7 +309,6 @@ void GroupCoordinator::JoinKnownMember(Group* g, JoinGroupParams& p, JoinGroupCa
     reply(JoinError(ErrorCode::kFencedInstanceId, p.member_id));
     return;
   }
-  if (p.connection_id != 0) m->connection_id = p.connection_id;
   switch (g->state) {
     case GroupState::kPreparingRebalance:
       UpdateMemberAndRebalance(g, m, p, done, out);
@@ -351,7 +348,6 @@ void GroupCoordinator::AddMemberAndRebalance(Group* g, const std::string& member
   m.protocols = std::move(p.protocols);
   m.join_cb = std::move(done);
   m.join_conn = p.connection_id;
-  m.connection_id = p.connection_id;
   m.deadline_ms = NowMs() + m.session_timeout_ms;
   m.join_order = ++member_counter_;
   if (m.instance_id) g->static_members[*m.instance_id] = member_id;
@@ -380,7 +376,6 @@ void GroupCoordinator::UpdateMemberAndRebalance(Group* g, Member* m, JoinGroupPa
   m->client_host = p.client_host;
   m->join_cb = std::move(done);
   m->join_conn = p.connection_id;
-  if (p.connection_id != 0) m->connection_id = p.connection_id;
   m->deadline_ms = NowMs() + m->session_timeout_ms;
   if (g->state != GroupState::kPreparingRebalance) PrepareRebalance(g, out);
   MaybeCompleteJoin(g, out);
@@ -557,7 +552,6 @@ void GroupCoordinator::SyncGroup(SyncGroupParams p, SyncGroupCallback done) {
                (p.protocol_name && *p.protocol_name != g->protocol_name)) {
       reply(SyncError(ErrorCode::kInconsistentGroupProtocol));
     } else {
-      if (p.connection_id != 0) m->connection_id = p.connection_id;
       switch (g->state) {
         case GroupState::kEmpty:
           reply(SyncError(ErrorCode::kUnknownMemberId));
@@ -624,7 +618,6 @@ ErrorCode GroupCoordinator::Heartbeat(const HeartbeatParams& p) {
   if (it == g->members.end()) return ErrorCode::kUnknownMemberId;
   Member& m = it->second;
   if (p.generation_id != g->generation) return ErrorCode::kIllegalGeneration;
-  if (p.connection_id != 0) m.connection_id = p.connection_id;
   switch (g->state) {
     case GroupState::kEmpty:
       return ErrorCode::kUnknownMemberId;
@@ -969,34 +962,26 @@ void GroupCoordinator::Tick() {
 
 void GroupCoordinator::OnConnectionClosed(uint64_t connection_id) {
   if (connection_id == 0) return;
-  Deferred out;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ready_) return;
-    for (auto& [gid, gp] : groups_) {
-      Group* g = gp.get();
-      std::vector<std::string> gone;
-      for (auto& [id, m] : g->members) {
-        if (m.join_conn == connection_id) {
-          m.join_cb = nullptr;
-          m.join_conn = 0;
-        }
-        if (m.sync_conn == connection_id) {
-          m.sync_cb = nullptr;
-          m.sync_conn = 0;
-        }
-        if (m.connection_id == connection_id && !m.instance_id) gone.push_back(id);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_) return;
+  // Kafka's coordinator never learns about connections: a member stays until
+  // its session times out, it leaves, or (static) it is replaced. Only the
+  // answers parked for this connection become undeliverable; the member
+  // still counts as waiting in JoinGroup/SyncGroup (as in Kafka, whose
+  // response then goes nowhere), so a rebalance completes with it and its
+  // session timeout applies afterwards.
+  for (auto& [gid, gp] : groups_) {
+    for (auto& [id, m] : gp->members) {
+      if (m.join_cb && m.join_conn == connection_id) {
+        m.join_cb = [](JoinGroupResult) {};
+        m.join_conn = 0;
       }
-      for (const auto& id : gone) {
-        if (!g->members.count(id)) continue;
-        LOG_INFO("group {}: member {} disconnected, removing", g->id, id);
-        RemoveMember(g, id, &out);
+      if (m.sync_cb && m.sync_conn == connection_id) {
+        m.sync_cb = [](SyncGroupResult) {};
+        m.sync_conn = 0;
       }
-      // Dropped join callbacks may leave a join phase waiting; re-check.
-      MaybeCompleteJoin(g, &out);
     }
   }
-  for (auto& f : out) f();
 }
 
 void GroupCoordinator::SetEmpty(Group* g) {

@@ -12,11 +12,10 @@
 // Asynchrony: JoinGroup and SyncGroup may complete later, when the rebalance
 // reaches the point where Kafka answers them. Their callbacks run exactly once
 // (on the calling thread if the answer is immediate, else on the thread that
-// calls JoinGroup/SyncGroup/LeaveGroup/Heartbeat/Tick/OnConnectionClosed for
-// another member), never while the coordinator's lock is held, so a callback
-// may call back into the coordinator. The one exception: after
-// OnConnectionClosed(c) returns, callbacks of requests that arrived on
-// connection c are dropped without being called.
+// calls JoinGroup/SyncGroup/LeaveGroup/Heartbeat/Tick for another member), never while the
+// coordinator's lock is held, so a callback may call back into the coordinator. The one exception:
+// after OnConnectionClosed(c) returns, callbacks of requests that arrived on connection c are
+// dropped without being called.
 //
 // Time: deadlines (session timeouts, rebalance timeouts, the initial
 // rebalance delay) use clock->MonotonicMicros(); commit timestamps and
@@ -132,7 +131,6 @@ struct HeartbeatParams {
   int32_t generation_id = -1;
   std::string member_id;
   std::optional<std::string> group_instance_id;
-  uint64_t connection_id = 0;
 };
 
 // ---- LeaveGroup ----
@@ -231,9 +229,11 @@ class GroupCoordinator {
 
   // Expires sessions, ends join phases whose time is up, applies retention.
   void Tick();
-  // Members whose latest request came over this connection are removed at
-  // once (dynamic members only; static members wait for their session
-  // timeout), and parked callbacks of this connection are dropped.
+  // Drops the callbacks of JoinGroup/SyncGroup requests parked on this
+  // connection (their answers cannot be delivered). Membership does not
+  // change: as in Kafka, a member leaves only by LeaveGroup or session
+  // expiry (or, static, by being replaced); a member whose parked request is
+  // dropped still counts as having joined/synced.
   void OnConnectionClosed(uint64_t connection_id);
 
   // Number of known groups (with members or offsets); for tests and metrics.

@@ -94,7 +94,6 @@ HeartbeatResponse GroupHandlers::Heartbeat(const GroupRequestContext& ctx,
   p.generation_id = req.generation_id.value();
   p.member_id = req.member_id;
   p.group_instance_id = req.group_instance_id;
-  p.connection_id = ctx.connection_id;
   HeartbeatResponse resp;
   resp.error_code = coordinator_->Heartbeat(p);
   return resp;

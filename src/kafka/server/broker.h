@@ -77,8 +77,8 @@ struct BrokerOptions {
   // partitions. Default: null (no sequence checks).
   ProducerStateManager* producers = nullptr;
   // Called (on an io thread) when a client connection closed, with its
-  // ConnectionInfo::id; e.g. GroupCoordinator::OnConnectionClosed so that
-  // members of a killed consumer leave at once. Default: none.
+  // ConnectionInfo::id; e.g. GroupCoordinator::OnConnectionClosed, which
+  // drops group answers parked for that connection. Default: none.
   std::function<void(uint64_t connection_id)> on_connection_closed;
   // Called after DeleteTopics deleted `topic`, e.g.
   // GroupCoordinator::OnTopicDeleted. Default: none.

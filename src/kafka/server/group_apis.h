@@ -6,7 +6,8 @@
 //
 // The broker must also, for groups to behave:
 //   * call GroupCoordinator::OnConnectionClosed(conn.id) from
-//     Broker::OnConnectionClosed (members of a killed client leave at once);
+//     Broker::OnConnectionClosed (drops JoinGroup/SyncGroup answers parked
+//     for a closed connection; membership is unchanged, as in Kafka);
 //   * call GroupCoordinator::Tick() about every 100 ms;
 // and for idempotent producers, run each Produce batch through
 // ProducerStateManager::CheckAndAppend (see README.md).

@@ -6,7 +6,7 @@ const { Kafka, logLevel } = require('kafkajs');
 
 const [bootstrap, group, topic] = process.argv.slice(2);
 const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: 'kjs-group' });
-const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 500 });
+const consumer = kafka.consumer({ groupId: group, sessionTimeout: 3000, heartbeatInterval: 500 });
 
 consumer.on(consumer.events.GROUP_JOIN, (e) => {
   const parts = (e.payload.memberAssignment[topic] || []).slice().sort((a, b) => a - b);

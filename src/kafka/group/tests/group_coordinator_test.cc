@@ -294,7 +294,9 @@ TEST_F(GroupCoordinatorTest, RebalanceTimeoutDropsMembersThatDoNotRejoin) {
   EXPECT_EQ(Beat(a, 1), ErrorCode::kUnknownMemberId);
 }
 
-TEST_F(GroupCoordinatorTest, DisconnectRemovesDynamicMemberPromptly) {
+TEST_F(GroupCoordinatorTest, DisconnectKeepsMemberUntilSessionTimeout) {
+  // Kafka's rule: a closed connection means nothing; a killed consumer
+  // leaves after its session timeout.
   std::string a = JoinStableSingle(1);
   auto jb = Join("", 2);
   auto ja = Join(a, 1);
@@ -302,22 +304,63 @@ TEST_F(GroupCoordinatorTest, DisconnectRemovesDynamicMemberPromptly) {
   Sync(b, 2, {}, 2);
   Sync(a, 2, {{a, "x"}, {b, "y"}}, 1);
   coord_->OnConnectionClosed(2);  // B was kill -9'ed
+  EXPECT_EQ(State(), "Stable");
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  // B never heartbeats again: gone after its 10 s session.
+  for (int i = 0; i < 3; ++i) {
+    Advance(3000);
+    EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  }
+  Advance(1500);
   EXPECT_EQ(Beat(a, 2), ErrorCode::kRebalanceInProgress);
   auto ja2 = Join(a, 1);
   ASSERT_TRUE(ja2->r);
   EXPECT_EQ(ja2->r->members.size(), 1u);
 }
 
-TEST_F(GroupCoordinatorTest, DisconnectDropsParkedCallbacks) {
+TEST_F(GroupCoordinatorTest, RequestsOnNewConnectionsKeepTheMember) {
+  // Old kafka-go: JoinGroup, SyncGroup and Heartbeat each on a short-lived
+  // connection of its own; current kafka-go rejoins on a new connection.
+  auto j = Join("", 1);
+  ASSERT_TRUE(j->r);
+  std::string a = j->r->member_id;
+  coord_->OnConnectionClosed(1);
+  auto s = Sync(a, j->r->generation_id, {{a, "A"}}, 2);
+  ASSERT_TRUE(s->r);
+  EXPECT_EQ(s->r->error, ErrorCode::kNone);
+  EXPECT_EQ(s->r->assignment, "A");
+  coord_->OnConnectionClosed(2);
+  EXPECT_EQ(Beat(a, j->r->generation_id), ErrorCode::kNone);
+  auto j2 = Join(a, 3);
+  ASSERT_TRUE(j2->r);
+  EXPECT_EQ(j2->r->error, ErrorCode::kNone);
+  EXPECT_EQ(j2->r->member_id, a);
+  // The leader's rejoin starts a new generation (Kafka's rule); a follower's
+  // unchanged rejoin in Stable would get the current one.
+  EXPECT_EQ(j2->r->generation_id, j->r->generation_id + 1);
+}
+
+TEST_F(GroupCoordinatorTest, DisconnectDropsParkedCallbacksButMemberCountsAsJoined) {
   std::string a = JoinStableSingle(1);
   auto jb = Join("", 2);
   EXPECT_FALSE(jb->r);
   coord_->OnConnectionClosed(2);
-  // B's join is never answered (its connection is gone); A rejoins alone.
+  // B's join is never answered (its connection is gone) but B is a member
+  // that joined: the rebalance completes with both, as in Kafka.
   auto ja = Join(a, 1);
   ASSERT_TRUE(ja->r);
-  EXPECT_EQ(ja->r->members.size(), 1u);
+  EXPECT_EQ(ja->r->members.size(), 2u);
   EXPECT_FALSE(jb->r);
+  // B never syncs nor heartbeats: after its session timeout it is removed
+  // and A gets the group alone.
+  auto sa = Sync(a, 2, {{a, "x"}}, 1);
+  Advance(5000);
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  Advance(5500);
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kRebalanceInProgress);
+  auto ja2 = Join(a, 1);
+  ASSERT_TRUE(ja2->r);
+  EXPECT_EQ(ja2->r->members.size(), 1u);
 }
 
 TEST_F(GroupCoordinatorTest, LeaderSyncTimeoutRestartsRebalance) {
