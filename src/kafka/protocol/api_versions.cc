@@ -14,12 +14,17 @@ namespace {
 // (rdkafka_msgset_writer.c, compr_req table; verified against librdkafka
 // 2.0.2 with tests/data/gen_batches.py's fake broker: with 3-7 it logs
 // "Broker does not support compression type gzip: not compressing batch").
-// No client of ours sends v0-2 (they pick v7), and a v0-2 request carries a
-// magic 0/1 MessageSet that the broker rejects per partition.
+// Produce v0-2 (magic 0/1 MessageSets), Fetch v0-3 and ListOffsets v0 are
+// served as Kafka 3.x serves them: the broker up-converts old MessageSets to
+// RecordBatch v2 on append and down-converts for Fetch v0-3
+// (log/legacy_records.h). Clients that only speak these versions: Debian's
+// kafka-go 0.2.1 (Produce v2, Fetch v2, ListOffsets v1), sarama configured
+// for Kafka 0.8-0.10 as Burrow 1.2 runs it (Fetch v0, ListOffsets v0), and
+// kafka-python with api_version (0, 9) / (0, 10).
 constexpr ApiInfo kSupported[] = {
     {ApiKey::kProduce, "Produce", 0, 7, 9},
-    {ApiKey::kFetch, "Fetch", 4, 11, 12},
-    {ApiKey::kListOffsets, "ListOffsets", 1, 3, 6},
+    {ApiKey::kFetch, "Fetch", 0, 11, 12},
+    {ApiKey::kListOffsets, "ListOffsets", 0, 3, 6},
     {ApiKey::kMetadata, "Metadata", 0, 7, 9},
     {ApiKey::kOffsetCommit, "OffsetCommit", 0, 7, 8},
     {ApiKey::kOffsetFetch, "OffsetFetch", 1, 5, 6},

@@ -153,6 +153,11 @@ class Broker final : public RequestHandler {
   void HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest& req,
                            const std::function<void(const DeleteRecordsResponse&)>& reply);
 
+  // Fetch v0-3 (handlers/fetch_legacy.cc): wraps `reply` so that each
+  // partition's batches are down-converted to magic 0 (v0-1) or 1 (v2-3),
+  // records below the partition's fetch offset left out.
+  static std::function<void(const FetchResponse&)> DownConvertingFetchReply(
+      int16_t version, const FetchRequest& req, std::function<void(const FetchResponse&)> reply);
   // Fetch internals (handlers/fetch.cc).
   void EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final);
   void FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp);
