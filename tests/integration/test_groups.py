@@ -5,7 +5,7 @@
 * 2 then 3 members split the partitions without overlap;
 * every record is consumed exactly once while members join, leave and are
   killed with SIGKILL; a killed member is taken over after its session
-  timeout (3 s in these tests), as in Kafka: a closed connection alone does
+  timeout (3 s in these tests, 6 s for kafkajs), as in Kafka: a closed connection alone does
   not end a membership (consumers commit synchronously before reporting a
   record; kills happen only when the group is idle, so the commit/report
   window cannot be hit; a clean leave is SIGTERM, on which the consumer

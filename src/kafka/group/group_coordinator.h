@@ -42,13 +42,17 @@
 #include "io/file_system.h"
 #include "kafka/group/offset_store.h"
 #include "kafka/protocol/error_code.h"
+#include "log/log.h"
 
 namespace braid::kafka {
 
 struct GroupCoordinatorOptions {
-  // Directory of the offsets store (created if missing). Required.
-  std::string offsets_dir;
-  // Store options (sync on every commit by default).
+  // The log holding the `__consumer_offsets` topic (created by Open() if
+  // missing); also used to check that committed partitions exist. Must
+  // outlive the coordinator. Required.
+  log::Log* log = nullptr;
+  // Store options (sync on every commit by default; partitions of the topic;
+  // the directory of a pre-topic offsets file to migrate).
   OffsetStoreOptions store;
   // Accepted JoinGroup session timeouts. Kafka: 6 s .. 30 min; braid is more
   // lenient at the low end so tests can use short sessions.
@@ -161,6 +165,11 @@ struct OffsetCommitResult {
   std::vector<std::pair<TopicPartition, ErrorCode>> partitions;  // request order
 };
 
+struct OffsetDeleteResult {
+  ErrorCode error = ErrorCode::kNone;  // top level; no partitions when set
+  std::vector<std::pair<TopicPartition, ErrorCode>> partitions;  // request order
+};
+
 struct OffsetFetchResult {
   ErrorCode error = ErrorCode::kNone;  // top level (v2+)
   struct Partition {
@@ -205,7 +214,9 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  // Replays the offsets store. Call once, before or after the listener opens.
+  // Opens the offsets store (the `__consumer_offsets` topic of options.log,
+  // migrating a legacy offsets file). Call once, before or after the
+  // listener opens.
   Status Open();
   bool IsReady() const;
 
@@ -220,6 +231,14 @@ class GroupCoordinator {
   OffsetFetchResult OffsetFetch(const std::string& group_id,
                                 const std::optional<std::vector<TopicPartition>>& partitions);
   GroupDescription DescribeGroup(const std::string& group_id);
+  // OffsetDelete (KIP-496), Kafka's rules: an unknown group is
+  // GROUP_ID_NOT_FOUND; an Empty group's offsets are deleted; an active
+  // consumer group's offsets are deleted except for topics its members are
+  // subscribed to (GROUP_SUBSCRIBED_TO_TOPIC; all topics count as subscribed
+  // while the subscriptions are unknown); another active group is
+  // NON_EMPTY_GROUP. Partitions that do not exist: UNKNOWN_TOPIC_OR_PARTITION.
+  OffsetDeleteResult DeleteOffsets(const std::string& group_id,
+                                   const std::vector<TopicPartition>& partitions);
   // `states_filter` empty: all groups.
   std::vector<GroupListing> ListGroups(const std::vector<std::string>& states_filter = {});
   // GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or NONE (offsets deleted).
@@ -267,8 +286,10 @@ class GroupCoordinator {
   bool SupportsProtocols(const Group* g, const std::string& type,
                          const std::vector<std::pair<std::string, std::string>>& protocols) const;
   std::string SelectProtocol(const Group* g) const;
+  std::optional<std::set<std::string>> SubscribedTopics(const Group* g) const;
   void SetEmpty(Group* g);
-  void SetActive(Group* g);
+  // Records the group's metadata (members and assignments) once stable.
+  void StoreStableGroup(const Group* g);
   void ApplyRetention();
 
   io::FileSystem* fs_;

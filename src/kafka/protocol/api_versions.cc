@@ -34,7 +34,7 @@ constexpr ApiInfo kSupported[] = {
     {ApiKey::kLeaveGroup, "LeaveGroup", 0, 1, 4},
     {ApiKey::kSyncGroup, "SyncGroup", 0, 3, 4},
     {ApiKey::kDescribeGroups, "DescribeGroups", 0, 4, 5},
-    {ApiKey::kListGroups, "ListGroups", 0, 2, 3},
+    {ApiKey::kListGroups, "ListGroups", 0, 4, 3},
     {ApiKey::kApiVersions, "ApiVersions", 0, 3, 3},
     {ApiKey::kCreateTopics, "CreateTopics", 0, 4, 5},
     {ApiKey::kDeleteTopics, "DeleteTopics", 0, 3, 4},
@@ -45,6 +45,7 @@ constexpr ApiInfo kSupported[] = {
     {ApiKey::kCreatePartitions, "CreatePartitions", 0, 1, 2},
     {ApiKey::kDeleteGroups, "DeleteGroups", 0, 1, 2},
     {ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 0, 1},
+    {ApiKey::kOffsetDelete, "OffsetDelete", 0, 0, kNoFlexibleVersion},
 };
 
 struct KeyInfo {
@@ -52,7 +53,7 @@ struct KeyInfo {
   int16_t first_flexible;
 };
 
-// Every key 0..44: Kafka's name and first flexible version, so that headers of
+// Every key 0..47: Kafka's name and first flexible version, so that headers of
 // APIs braid does not implement still parse correctly.
 constexpr KeyInfo kAllKeys[] = {
     {"Produce", 9},
@@ -100,6 +101,9 @@ constexpr KeyInfo kAllKeys[] = {
     {"DeleteGroups", 2},
     {"ElectLeaders", 2},
     {"IncrementalAlterConfigs", 1},
+    {"AlterPartitionReassignments", 0},
+    {"ListPartitionReassignments", 0},
+    {"OffsetDelete", kNoFlexibleVersion},
 };
 
 }  // namespace

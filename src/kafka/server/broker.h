@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/log_limiter.h"
 #include "base/status.h"
 #include "base/strong_type.h"
 #include "kafka/protocol/messages.h"
@@ -163,6 +164,10 @@ class Broker final : public RequestHandler {
   void FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp);
   static uint64_t FetchConnectionId(const FetchOp& op);
 
+  // The request log line of one answered request (see HandleRequest).
+  void LogRequest(const ConnectionInfo& conn, const RequestHeader& header, size_t request_bytes,
+                  const HandlerResult& res, int64_t latency_us);
+
   // Rebuilds the producer state of `partition` from the log once (no-op
   // without options_.producers or when already done).
   Status EnsureProducerState(const log::Partition& partition);
@@ -185,6 +190,9 @@ class Broker final : public RequestHandler {
   std::mutex producers_mu_;  // serializes recovery; guards recovered_
   std::set<std::pair<std::string, int32_t>> recovered_;
 
+  // Request log: at most 20 lines per second per client address and API.
+  LogLimiter request_log_limiter_{20, 1000};
+
   std::mutex fetch_mu_;
   std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_
 
@@ -198,6 +206,16 @@ class Broker final : public RequestHandler {
   metrics::Gauge* connections_ = nullptr;
   metrics::Counter* connections_total_ = nullptr;
 };
+
+// Topics of Kafka's own, which Metadata marks internal: `__consumer_offsets`
+// and `__transaction_state`.
+bool IsKafkaInternalTopic(std::string_view topic);
+// Names reserved for the system: Kafka's internal topics, the schema
+// registry's `_schemas`, and every name starting with "__". A Metadata or
+// Produce request never auto-creates one, and Produce to one is refused
+// with INVALID_TOPIC_EXCEPTION (Kafka's "Cannot append to internal topic");
+// the broker's own roles write them in process.
+bool IsReservedTopicName(std::string_view topic);
 
 // Reads "<dir>/cluster_id" or creates it with a fresh random id (22
 // characters, base64url of 16 random bytes, like Kafka's). Creates `dir`.

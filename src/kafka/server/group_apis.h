@@ -48,6 +48,7 @@ inline void RegisterGroupApis(Broker* broker, GroupHandlers* h) {
   BRAID_GROUP_SYNC_API(DescribeGroups);
   BRAID_GROUP_SYNC_API(ListGroups);
   BRAID_GROUP_SYNC_API(DeleteGroups);
+  BRAID_GROUP_SYNC_API(OffsetDelete);
   BRAID_GROUP_SYNC_API(InitProducerId);
 #undef BRAID_GROUP_SYNC_API
   // Asynchronous APIs: the reply comes when the rebalance gets there.

@@ -23,8 +23,19 @@ class GroupCoordinatorTest : public ::testing::Test {
 
   void Reopen(int32_t initial_delay_ms = 0) {
     coord_.reset();
+    log_.reset();
+    log::LogOptions lo;
+    lo.fs = &fs_;
+    lo.clock = &clock_;
+    auto log = log::Log::Open("/data/log", lo);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(*log);
+    if (!log_->HasTopic("t")) {
+      ASSERT_TRUE(log_->CreateTopic("t", 3).ok());
+    }
     GroupCoordinatorOptions o;
-    o.offsets_dir = "/data/offsets";
+    o.log = log_.get();
+    o.store.num_partitions = 4;
     o.initial_rebalance_delay_ms = initial_delay_ms;
     o.offsets_retention_ms = retention_ms_;
     o.offsets_retention_check_interval_ms = 1000;
@@ -102,6 +113,7 @@ class GroupCoordinatorTest : public ::testing::Test {
   io::MemoryFileSystem fs_;
   ManualClock clock_;
   int64_t retention_ms_ = 7LL * 24 * 3600 * 1000;
+  std::unique_ptr<log::Log> log_;
   std::unique_ptr<GroupCoordinator> coord_;
 };
 
@@ -449,7 +461,7 @@ TEST_F(GroupCoordinatorTest, InitialRebalanceDelayGathersMembers) {
 
 TEST_F(GroupCoordinatorTest, LoadInProgressBeforeOpen) {
   GroupCoordinatorOptions o;
-  o.offsets_dir = "/x";
+  o.log = log_.get();
   GroupCoordinator c(&fs_, &clock_, o);
   EXPECT_FALSE(c.IsReady());
   HeartbeatParams p;
@@ -541,6 +553,32 @@ TEST_F(GroupCoordinatorTest, CommitValidation) {
   Join(a, 1);
   EXPECT_EQ(coord_->OffsetCommit(Commit(2, a, 7)).partitions[0].second,
             ErrorCode::kRebalanceInProgress);
+}
+
+TEST_F(GroupCoordinatorTest, CommitToUnknownTopicOrPartitionFailsPerPartition) {
+  OffsetCommitParams p = Commit(-1, "", 5);
+  OffsetCommitParams::Partition missing;
+  missing.tp = {"nope", 0};
+  missing.offset = 1;
+  p.partitions.push_back(missing);
+  missing.tp = {"t", 9};  // the topic has 3 partitions
+  p.partitions.push_back(missing);
+  auto r = coord_->OffsetCommit(p);
+  ASSERT_EQ(r.partitions.size(), 4u);
+  EXPECT_EQ(r.partitions[0].second, ErrorCode::kNone);
+  EXPECT_EQ(r.partitions[1].second, ErrorCode::kNone);
+  EXPECT_EQ(r.partitions[2].second, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_EQ(r.partitions[3].second, ErrorCode::kUnknownTopicOrPartition);
+  auto f = coord_->OffsetFetch("g", std::nullopt);
+  EXPECT_EQ(f.partitions.size(), 2u);
+}
+
+TEST_F(GroupCoordinatorTest, GenerationsContinueAfterRestart) {
+  std::string a = JoinStableSingle();  // generation 1, recorded when stable
+  Reopen();
+  auto j = Join("");
+  ASSERT_TRUE(j->r);
+  EXPECT_EQ(j->r->generation_id, 2);
 }
 
 TEST_F(GroupCoordinatorTest, OffsetsSurviveRestart) {

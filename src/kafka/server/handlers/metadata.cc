@@ -9,6 +9,7 @@ namespace {
 void FillTopic(const log::TopicInfo& info, NodeId node, MetadataResponse::Topic* t) {
   t->error_code = ErrorCode::kNone;
   t->name = info.name;
+  t->is_internal = IsKafkaInternalTopic(info.name);
   t->partitions.clear();
   t->partitions.reserve(static_cast<size_t>(info.partition_count));
   for (int32_t i = 0; i < info.partition_count; ++i) {

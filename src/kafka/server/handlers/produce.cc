@@ -29,8 +29,10 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
   for (auto& topic : req.topics) {
     ProduceResponse::Topic& rt = resp.responses.emplace_back();
     rt.name = topic.name;
-    ErrorCode topic_error = acks_valid ? EnsureTopic(topic.name, /*auto_create=*/true)
-                                       : ErrorCode::kInvalidRequiredAcks;
+    ErrorCode topic_error = !acks_valid ? ErrorCode::kInvalidRequiredAcks
+                            : IsReservedTopicName(topic.name)
+                                ? ErrorCode::kInvalidTopicException  // internal: no client writes
+                                : EnsureTopic(topic.name, /*auto_create=*/true);
     for (auto& part : topic.partitions) {
       ProduceResponse::Partition& rp = rt.partitions.emplace_back();
       rp.partition_index = part.partition_index;
