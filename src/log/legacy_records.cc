@@ -255,9 +255,11 @@ Result<std::vector<LegacyMessage>> DecodeMessageSet(std::string_view message_set
   int8_t wrapper_magic = 0;
   auto resolve = [&]() {
     if (current < 0 || out.size() == wrapper_start || wrapper_magic != kMagicV1) return;
-    const int64_t base = wrapper_offset - out.back().offset.value();
+    // Two's-complement arithmetic: hostile offsets must not overflow (UB).
+    const int64_t base = static_cast<int64_t>(static_cast<uint64_t>(wrapper_offset) -
+                                              static_cast<uint64_t>(out.back().offset.value()));
     for (size_t i = wrapper_start; i < out.size(); ++i) {
-      out[i].offset = Offset(base + out[i].offset.value());
+      out[i].offset = Offset(BatchHeader::WrapAdd(base, out[i].offset.value()));
     }
   };
   Status s = WalkMessageSet(
@@ -362,8 +364,11 @@ Result<DownConverted> DownConvertBatches(std::string_view batches, int8_t magic,
                             r.key, r.value);
       } else {
         if (first_kept < 0) first_kept = r.offset.value();
+        // (Unsigned: hostile base offsets must not overflow.)
         const int64_t inner_offset =
-            magic == kMagicV1 ? r.offset.value() - first_kept : r.offset.value();
+            magic == kMagicV1 ? static_cast<int64_t>(static_cast<uint64_t>(r.offset.value()) -
+                                                     static_cast<uint64_t>(first_kept))
+                              : r.offset.value();
         AppendLegacyMessage(&inner, magic, inner_offset, ts_bit, r.timestamp, r.key, r.value);
       }
       last_kept = r.offset.value();

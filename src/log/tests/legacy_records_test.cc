@@ -349,6 +349,28 @@ TEST(LegacyRecordsTest, RejectsBadMessageSets) {
   EXPECT_TRUE(r.status().IsTooLarge()) << r.status().ToString();
 }
 
+TEST(LegacyRecordsTest, HostileOffsetsDoNotOverflow) {
+  // Relative inner offsets resolved against an extreme wrapper offset
+  // (found by the fuzzer): two's-complement, no undefined behaviour.
+  std::string inner = OneMessage(kMagicV1, 0, std::string_view("a"), INT64_MAX) +
+                      OneMessage(kMagicV1, 0, std::string_view("b"), INT64_MIN);
+  std::string gz;
+  ASSERT_TRUE(Compress(Compression::kGzip, inner, {}, &gz).ok());
+  auto msgs = DecodeMessageSet(OneMessage(kMagicV1, 1, gz, INT64_MIN + 1));
+  ASSERT_TRUE(msgs.ok()) << msgs.status().ToString();
+  EXPECT_EQ(msgs->size(), 2u);
+  BatchBuilderOptions bo;
+  bo.compression = Compression::kGzip;
+  bo.base_offset = Offset(INT64_MAX - 1);
+  BatchBuilder b(bo);
+  b.Add(0, std::nullopt, std::string_view("x"));
+  b.Add(0, std::nullopt, std::string_view("y"));
+  b.Add(0, std::nullopt, std::string_view("z"));
+  DownConvertOptions o;
+  o.first_offset = Offset(INT64_MIN);
+  EXPECT_TRUE(DownConvertBatches(*b.Build(), kMagicV1, o).ok());
+}
+
 TEST(LegacyRecordsTest, AcceptsBothLz4HeaderChecksumsForMagicZero) {
   std::string inner = OneMessage(kMagicV0, 0, std::string_view("payload"));
   std::string frame;

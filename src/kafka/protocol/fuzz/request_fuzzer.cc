@@ -83,7 +83,7 @@ void FuzzLegacy(std::string_view data, bool up) {
     auto converted = log::UpConvertMessageSet(data, o);
     // What the broker appends must pass the log's append validation.
     if (converted.ok() && !log::ValidateBatch(converted->batch).ok()) __builtin_trap();
-    log::DecodeMessageSet(data, 1 << 20).IgnoreError();
+    log::DecodeMessageSet(data, 1 << 20).status().IgnoreError();
     return;
   }
   for (int8_t magic : {log::kMagicV0, log::kMagicV1}) {
