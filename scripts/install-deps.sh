@@ -15,8 +15,9 @@ PKGS=(
   libbenchmark-dev libssl-dev libdeflate-dev
   # test peers and oracles
   kcat python3 python3-kafka python3-confluent-kafka python3-avro python3-snappy
-  python3-zstandard python3-lz4 python3-requests avro-bin libavro-dev
-  golang-go golang-github-shopify-sarama-dev redis-server nodejs npm
+  python3-zstandard python3-lz4 python3-xxhash python3-requests avro-bin libavro-dev
+  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+  burrow zookeeper redis-server nodejs npm
   procps psmisc curl
 )
 

@@ -56,6 +56,11 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
                   "How long the first rebalance of an empty consumer group waits for more members")
       ->capture_default_str()
       ->check(CLI::Range(0, 300000));
+  cmd->add_option("--offsets-topic-num-partitions", f->broker.offsets_topic_num_partitions,
+                  "Partitions of the __consumer_offsets topic when it is created (Kafka's "
+                  "offsets.topic.num.partitions)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
 }
 
 // Applies the flags that need a conversion.

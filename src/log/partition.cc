@@ -532,6 +532,15 @@ Status Partition::RetentionLocked(int64_t now_ms, bool only_log_start) {
   return DeleteSegmentsLocked(count);
 }
 
+Status Partition::Roll() {
+  std::lock_guard<std::mutex> l(append_mu_);
+  RETURN_IF_ERROR(CheckUsable());
+  if (segments_.back()->size() == 0) return Status::OK();
+  Status s = RollLocked(Offset(log_end_.load()), env_->clock->NowMillis());
+  if (!s.ok()) state_.store(State::kOffline);
+  return s;
+}
+
 Result<Offset> Partition::DeleteRecords(Offset offset) {
   std::lock_guard<std::mutex> l(append_mu_);
   RETURN_IF_ERROR(CheckUsable());

@@ -153,6 +153,13 @@ class Partition {
   // fsyncs everything appended so far.
   Status Flush();
 
+  // Seals the active segment (fsync, indexes written) and starts a new one
+  // at the log end offset, if the active segment holds any batch; no-op
+  // otherwise. Afterwards every offset below the log end offset is in sealed
+  // segments, which DeleteRecords and retention can delete. An error takes
+  // the partition offline, as a failed roll on append does.
+  Status Roll();
+
   PartitionStats stats() const;
 
   // Blocks until LEO > offset (true) or the deadline passes (false). Also

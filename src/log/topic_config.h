@@ -35,9 +35,10 @@ struct TopicConfig {
   // max.message.bytes: largest batch (whole RecordBatch, header included)
   // accepted by Append. Default: 1048588.
   int32_t max_message_bytes = 1'048'588;
-  // cleanup.policy: "delete", "compact" or "compact,delete". Compaction is not
-  // implemented: a compact-only topic is never cleaned (kept whole); "delete"
-  // in the list enables time/size retention. Default: "delete".
+  // cleanup.policy: "delete", "compact" or "compact,delete". The log has no
+  // key-based cleaner: a compact-only topic is never cleaned by the log (its
+  // owner may rewrite it, as kafka/group does for __consumer_offsets);
+  // "delete" in the list enables time/size retention. Default: "delete".
   std::string cleanup_policy = "delete";
   // flush.messages: fsync the partition after this many records appended
   // since the last fsync. Default: Long.MAX_VALUE = never forced (as Kafka:

@@ -28,7 +28,8 @@ def free_port():
 class Braid:
     """One braid process. Use start()/stop(), or as a context manager."""
 
-    def __init__(self, command="broker", data_dir=None, extra_args=None, http=True):
+    def __init__(self, command="broker", data_dir=None, extra_args=None, http=True,
+                 log_level="info"):
         if not BRAID_BIN or not os.path.exists(BRAID_BIN):
             raise unittest.SkipTest("BRAID_BIN is not set or missing: %r" % BRAID_BIN)
         self.command = command
@@ -36,6 +37,7 @@ class Braid:
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="braid-it-")
         self.extra_args = list(extra_args or [])
         self.http = http
+        self.log_level = log_level
         self.port = None
         self.http_port = None
         self.registry_port = None
@@ -56,7 +58,7 @@ class Braid:
     def start(self, timeout=30):
         """Starts braid (new ports each time) and waits for "braid: ready"."""
         self.port = free_port()
-        args = [BRAID_BIN, "--log-level", "info", self.command, "--data", self.data_dir,
+        args = [BRAID_BIN, "--log-level", self.log_level, self.command, "--data", self.data_dir,
                 "--listen", "127.0.0.1:%d" % self.port]
         if self.http:
             self.http_port = free_port()
@@ -154,10 +156,12 @@ class BraidTestCase(unittest.TestCase):
 
     braid_command = "broker"
     braid_args = []
+    braid_log_level = "info"
 
     @classmethod
     def setUpClass(cls):
-        cls.braid = Braid(cls.braid_command, extra_args=cls.braid_args)
+        cls.braid = Braid(cls.braid_command, extra_args=cls.braid_args,
+                          log_level=cls.braid_log_level)
         try:
             cls.braid.start()
         except Exception:

@@ -4,7 +4,9 @@
 
 * 2 then 3 members split the partitions without overlap;
 * every record is consumed exactly once while members join, leave and are
-  killed with SIGKILL (consumers commit synchronously before reporting a
+  killed with SIGKILL; a killed member is taken over after its session
+  timeout (3 s in these tests, 6 s for kafkajs), as in Kafka: a closed connection alone does
+  not end a membership (consumers commit synchronously before reporting a
   record; kills happen only when the group is idle, so the commit/report
   window cannot be hit; a clean leave is SIGTERM, on which the consumer
   finishes the record in hand and closes);
@@ -28,6 +30,7 @@ import time
 import unittest
 
 import braidtest
+import rawkafka
 
 PY = "/usr/bin/python3"
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
@@ -84,7 +87,7 @@ def on_revoke(c, parts):
     print("REVOKE", flush=True)
 c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
               "enable.auto.commit": False, "auto.offset.reset": "earliest",
-              "session.timeout.ms": 10000, "heartbeat.interval.ms": 500,
+              "session.timeout.ms": 3000, "heartbeat.interval.ms": 500,
               "partition.assignment.strategy": assignor})
 c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
 try:
@@ -109,7 +112,7 @@ class L(ConsumerRebalanceListener):
     def on_partitions_revoked(self, parts):
         print("REVOKE", flush=True)
 c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                  auto_offset_reset="earliest", session_timeout_ms=10000,
+                  auto_offset_reset="earliest", session_timeout_ms=3000,
                   heartbeat_interval_ms=500, consumer_timeout_ms=-1)
 c.subscribe([topic], listener=L())
 stop = []
@@ -243,7 +246,8 @@ class GroupsTest(braidtest.BraidTestCase):
             for c in cs:
                 self.assertEqual(len(c.assignment()), 2)
             self.wait_consumed(all_cs, batch1 + batch2)
-            # An idle member is killed with SIGKILL: the others take over.
+            # An idle member is killed with SIGKILL: the others take over
+            # once its session (3 s) has expired.
             cs[0].kill9()
             cs = cs[1:]
             self.wait_split(cs, 6, timeout=60)
@@ -275,6 +279,50 @@ class GroupsTest(braidtest.BraidTestCase):
         if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "kafkajs")):
             self.skipTest("kafkajs not installed: run `npm ci` in %s" % NODE_DIR)
         self._members_join_leave_kill(KAFKAJS_CONSUMER, "kafkajs")
+
+    def test_member_survives_connection_close_raw_protocol(self):
+        """Kafka keeps a member until its session times out or it leaves: a
+        closed connection means nothing. Old kafka-go sends JoinGroup and
+        SyncGroup on separate short connections; current kafka-go rejoins with
+        its member id on a new connection after each generation."""
+        from kafka.protocol.group import (HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
+                                          SyncGroupRequest)
+        from kafka.coordinator.protocol import (ConsumerProtocolMemberAssignment,
+                                                ConsumerProtocolMemberMetadata)
+        topic, group = "grp-raw", "rawgroup"
+        self.create_topic(topic, 2)
+        # (kafka-python's Struct.encode is a weak method: keep the struct alive.)
+        meta_struct = ConsumerProtocolMemberMetadata(0, [topic], b"")
+        meta = meta_struct.encode()
+
+        def join(member_id):
+            with rawkafka.RawConnection(self.broker.bootstrap) as c:
+                return c.call(JoinGroupRequest[1](group, 6000, 10000, member_id, "consumer",
+                                                  [("range", meta)]))
+
+        j = join("")
+        self.assertEqual(j.error_code, 0)
+        member, gen = j.member_id, j.generation_id
+        self.assertEqual(j.leader_id, member)
+        assignment_struct = ConsumerProtocolMemberAssignment(0, [(topic, [0, 1])], b"")
+        assignment = assignment_struct.encode()
+        with rawkafka.RawConnection(self.broker.bootstrap) as c:
+            s = c.call(SyncGroupRequest[0](group, gen, member, [(member, assignment)]))
+            self.assertEqual(s.error_code, 0)
+            self.assertEqual(s.member_assignment, assignment)
+            self.assertEqual(c.call(HeartbeatRequest[0](group, gen, member)).error_code, 0)
+        # A rejoin with the known member id on yet another connection keeps
+        # the member (no UNKNOWN_MEMBER_ID, same generation: nothing changed).
+        j2 = join(member)
+        self.assertEqual(j2.error_code, 0)
+        self.assertEqual(j2.member_id, member)
+        with rawkafka.RawConnection(self.broker.bootstrap) as c:
+            s = c.call(SyncGroupRequest[0](group, j2.generation_id, member,
+                                           [(member, assignment)]))
+            self.assertEqual(s.error_code, 0)
+            self.assertEqual(c.call(HeartbeatRequest[0](group, j2.generation_id,
+                                                        member)).error_code, 0)
+            self.assertEqual(c.call(LeaveGroupRequest[0](group, member)).error_code, 0)
 
     def test_kcat_balanced_consumer_resumes(self):
         topic = "grp-kcat"

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/logging.h"
+#include "kafka/protocol/wire.h"
 
 namespace braid::kafka {
 
@@ -76,8 +77,7 @@ struct GroupCoordinator::Member {
   uint64_t join_conn = 0;
   SyncGroupCallback sync_cb;  // parked SyncGroup
   uint64_t sync_conn = 0;
-  int64_t deadline_ms = 0;     // session expiry (monotonic)
-  uint64_t connection_id = 0;  // connection of the latest request
+  int64_t deadline_ms = 0;  // session expiry (monotonic)
   uint64_t join_order = 0;
 
   const std::string* MetadataFor(const std::string& protocol) const {
@@ -104,6 +104,10 @@ struct GroupCoordinator::Group {
   int64_t initial_delay_cap_ms = 0;
   int64_t sync_deadline_ms = 0;     // end of the sync phase
   int64_t empty_since_wall_ms = 0;  // retention base for consumer groups
+  // Topics the members subscribe to (consumer protocol, from their metadata
+  // for the chosen protocol), known from the end of a join phase; nullopt
+  // when unknown or not a consumer group (OffsetDelete's rule).
+  std::optional<std::set<std::string>> subscribed_topics;
 
   bool AllJoined() const {
     return std::all_of(members.begin(), members.end(),
@@ -120,18 +124,26 @@ GroupCoordinator::~GroupCoordinator() = default;
 Status GroupCoordinator::Open() {
   std::lock_guard<std::mutex> lock(mu_);
   if (ready_) return Status::FailedPrecondition("group coordinator already open");
-  ASSIGN_OR_RETURN(store_, OffsetStore::Open(fs_, options_.offsets_dir, options_.store));
+  if (options_.log == nullptr) return Status::InvalidArgument("group coordinator needs a log");
+  OffsetStoreOptions so = options_.store;
+  if (so.legacy_fs == nullptr) so.legacy_fs = fs_;
+  ASSIGN_OR_RETURN(store_, OffsetStore::Open(options_.log, clock_, so));
   int64_t now_wall = clock_->NowMillis();
   for (const auto& [id, stored] : store_->groups()) {
     auto g = std::make_unique<Group>();
     g->id = id;
-    g->protocol_type = stored.protocol_type;
-    g->empty_since_wall_ms = stored.empty_since_ms >= 0 ? stored.empty_since_ms : now_wall;
+    g->protocol_type = stored.protocol_type();
+    // Generations continue where they were (Kafka reloads them too); the
+    // members must rejoin.
+    if (stored.metadata) g->generation = stored.metadata->generation;
+    const int64_t empty_since = stored.empty_since_ms();
+    g->empty_since_wall_ms = empty_since >= 0 ? empty_since : now_wall;
     groups_.emplace(id, std::move(g));
   }
   next_retention_check_ms_ = now_wall + options_.offsets_retention_check_interval_ms;
   ready_ = true;
-  LOG_INFO("group coordinator loaded {} groups from {}", groups_.size(), options_.offsets_dir);
+  LOG_INFO("group coordinator loaded {} groups from {} ({} partitions)", groups_.size(),
+           kConsumerOffsetsTopic, store_->partition_count());
   return Status::OK();
 }
 
@@ -253,7 +265,6 @@ void GroupCoordinator::JoinUnknownMember(Group* g, JoinGroupParams& p, JoinGroup
       nm.client_host = p.client_host;
       nm.session_timeout_ms = p.session_timeout_ms;
       nm.rebalance_timeout_ms = p.rebalance_timeout_ms;
-      if (p.connection_id != 0) nm.connection_id = p.connection_id;
       nm.deadline_ms = NowMs() + nm.session_timeout_ms;
       LOG_INFO("group {}: static member {} rejoined as {}", g->id, *p.group_instance_id, new_id);
       if (unchanged &&
@@ -311,7 +322,6 @@ void GroupCoordinator::JoinKnownMember(Group* g, JoinGroupParams& p, JoinGroupCa
     reply(JoinError(ErrorCode::kFencedInstanceId, p.member_id));
     return;
   }
-  if (p.connection_id != 0) m->connection_id = p.connection_id;
   switch (g->state) {
     case GroupState::kPreparingRebalance:
       UpdateMemberAndRebalance(g, m, p, done, out);
@@ -351,7 +361,6 @@ void GroupCoordinator::AddMemberAndRebalance(Group* g, const std::string& member
   m.protocols = std::move(p.protocols);
   m.join_cb = std::move(done);
   m.join_conn = p.connection_id;
-  m.connection_id = p.connection_id;
   m.deadline_ms = NowMs() + m.session_timeout_ms;
   m.join_order = ++member_counter_;
   if (m.instance_id) g->static_members[*m.instance_id] = member_id;
@@ -380,7 +389,6 @@ void GroupCoordinator::UpdateMemberAndRebalance(Group* g, Member* m, JoinGroupPa
   m->client_host = p.client_host;
   m->join_cb = std::move(done);
   m->join_conn = p.connection_id;
-  if (p.connection_id != 0) m->connection_id = p.connection_id;
   m->deadline_ms = NowMs() + m->session_timeout_ms;
   if (g->state != GroupState::kPreparingRebalance) PrepareRebalance(g, out);
   MaybeCompleteJoin(g, out);
@@ -404,7 +412,6 @@ void GroupCoordinator::PrepareRebalance(Group* g, Deferred* out) {
     g->initial_delay_deadline_ms =
         std::min<int64_t>(now + options_.initial_rebalance_delay_ms, g->initial_delay_cap_ms);
   }
-  if (was_empty) SetActive(g);
   LOG_INFO("group {}: preparing rebalance (generation {}, {} members)", g->id, g->generation,
            g->members.size());
 }
@@ -453,6 +460,7 @@ void GroupCoordinator::CompleteJoin(Group* g, Deferred* out) {
     return;
   }
   g->protocol_name = SelectProtocol(g);
+  g->subscribed_topics = SubscribedTopics(g);
   if (!g->members.count(g->leader_id)) {
     const Member* first = nullptr;
     for (const auto& [id, m] : g->members) {
@@ -557,7 +565,6 @@ void GroupCoordinator::SyncGroup(SyncGroupParams p, SyncGroupCallback done) {
                (p.protocol_name && *p.protocol_name != g->protocol_name)) {
       reply(SyncError(ErrorCode::kInconsistentGroupProtocol));
     } else {
-      if (p.connection_id != 0) m->connection_id = p.connection_id;
       switch (g->state) {
         case GroupState::kEmpty:
           reply(SyncError(ErrorCode::kUnknownMemberId));
@@ -591,6 +598,7 @@ void GroupCoordinator::SyncGroup(SyncGroupParams p, SyncGroupCallback done) {
             }
             g->state = GroupState::kStable;
             LOG_INFO("group {}: stable at generation {}", g->id, g->generation);
+            StoreStableGroup(g);
             for (auto& [id, member] : g->members) {
               if (!member.sync_cb) continue;
               SyncGroupResult r;
@@ -624,7 +632,6 @@ ErrorCode GroupCoordinator::Heartbeat(const HeartbeatParams& p) {
   if (it == g->members.end()) return ErrorCode::kUnknownMemberId;
   Member& m = it->second;
   if (p.generation_id != g->generation) return ErrorCode::kIllegalGeneration;
-  if (p.connection_id != 0) m.connection_id = p.connection_id;
   switch (g->state) {
     case GroupState::kEmpty:
       return ErrorCode::kUnknownMemberId;
@@ -764,6 +771,11 @@ OffsetCommitResult GroupCoordinator::OffsetCommit(const OffsetCommitParams& p) {
         part.metadata->size() > options_.max_metadata_bytes) {
       e = ErrorCode::kOffsetMetadataTooLarge;
     }
+    if (e == ErrorCode::kNone &&
+        !options_.log->GetPartition(part.tp.topic, PartitionId(part.tp.partition)).ok()) {
+      // Kafka checks every partition against its metadata cache.
+      e = ErrorCode::kUnknownTopicOrPartition;
+    }
     if (e == ErrorCode::kNone) {
       CommittedOffset c;
       c.offset = part.offset;
@@ -779,8 +791,12 @@ OffsetCommitResult GroupCoordinator::OffsetCommit(const OffsetCommitParams& p) {
     Status s = store_->Commit(p.group_id, commits);
     if (!s.ok()) {
       LOG_ERROR("group {}: storing offsets failed: {}", p.group_id, s.ToString());
-      for (size_t i : commit_index)
-        result.partitions[i].second = ErrorCode::kCoordinatorNotAvailable;
+      // Kafka: a commit whose records exceed the offsets topic's
+      // max.message.bytes is INVALID_COMMIT_OFFSET_SIZE; other storage errors
+      // make the client retry (COORDINATOR_NOT_AVAILABLE).
+      const ErrorCode e = s.IsTooLarge() ? ErrorCode::kInvalidCommitOffsetSize
+                                         : ErrorCode::kCoordinatorNotAvailable;
+      for (size_t i : commit_index) result.partitions[i].second = e;
     }
   }
   return result;
@@ -822,6 +838,80 @@ OffsetFetchResult GroupCoordinator::OffsetFetch(
     for (const auto& tp : *partitions) fill(tp);
   } else if (stored != nullptr) {
     for (const auto& [tp, c] : stored->offsets) fill(tp);
+  }
+  return result;
+}
+
+std::optional<std::set<std::string>> GroupCoordinator::SubscribedTopics(const Group* g) const {
+  if (g->protocol_type != "consumer" || g->members.empty()) return std::nullopt;
+  std::set<std::string> topics;
+  for (const auto& [id, m] : g->members) {
+    const std::string* meta = m.MetadataFor(g->protocol_name);
+    if (meta == nullptr) return std::nullopt;
+    // ConsumerProtocolSubscription, the version-0 prefix every version has:
+    // int16 version, [string topic].
+    Reader r(*meta);
+    int16_t version = 0;
+    int32_t n = 0;
+    if (!r.ReadInt16(&version).ok() || version < 0 || !r.ReadArrayCount(&n, 2).ok() || n < 0) {
+      return std::nullopt;
+    }
+    for (int32_t i = 0; i < n; ++i) {
+      std::string topic;
+      if (!r.ReadString(&topic).ok()) return std::nullopt;
+      topics.insert(std::move(topic));
+    }
+  }
+  return topics;
+}
+
+OffsetDeleteResult GroupCoordinator::DeleteOffsets(const std::string& group_id,
+                                                   const std::vector<TopicPartition>& partitions) {
+  OffsetDeleteResult result;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_) {
+    result.error = ErrorCode::kCoordinatorLoadInProgress;
+    return result;
+  }
+  if (group_id.empty()) {
+    result.error = ErrorCode::kInvalidGroupId;
+    return result;
+  }
+  Group* g = FindGroup(group_id);
+  if (g == nullptr) {
+    result.error = ErrorCode::kGroupIdNotFound;
+    return result;
+  }
+  const bool empty = g->state == GroupState::kEmpty;
+  if (!empty && g->protocol_type != "consumer") {
+    result.error = ErrorCode::kNonEmptyGroup;
+    return result;
+  }
+  std::vector<TopicPartition> eligible;
+  std::vector<size_t> eligible_index;
+  for (const TopicPartition& tp : partitions) {
+    ErrorCode e = ErrorCode::kNone;
+    if (!options_.log->GetPartition(tp.topic, PartitionId(tp.partition)).ok()) {
+      e = ErrorCode::kUnknownTopicOrPartition;
+    } else if (!empty && (!g->subscribed_topics || g->subscribed_topics->count(tp.topic) != 0)) {
+      e = ErrorCode::kGroupSubscribedToTopic;
+    } else {
+      eligible.push_back(tp);
+      eligible_index.push_back(result.partitions.size());
+    }
+    result.partitions.emplace_back(tp, e);
+  }
+  if (!eligible.empty()) {
+    Status s = store_->DeleteOffsets(group_id, eligible);
+    if (!s.ok()) {
+      LOG_ERROR("group {}: deleting offsets failed: {}", group_id, s.ToString());
+      for (size_t i : eligible_index) {
+        result.partitions[i].second = ErrorCode::kCoordinatorNotAvailable;
+      }
+    } else {
+      LOG_INFO("group {}: deleted the committed offsets of {} partitions", group_id,
+               eligible.size());
+    }
   }
   return result;
 }
@@ -969,47 +1059,69 @@ void GroupCoordinator::Tick() {
 
 void GroupCoordinator::OnConnectionClosed(uint64_t connection_id) {
   if (connection_id == 0) return;
-  Deferred out;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ready_) return;
-    for (auto& [gid, gp] : groups_) {
-      Group* g = gp.get();
-      std::vector<std::string> gone;
-      for (auto& [id, m] : g->members) {
-        if (m.join_conn == connection_id) {
-          m.join_cb = nullptr;
-          m.join_conn = 0;
-        }
-        if (m.sync_conn == connection_id) {
-          m.sync_cb = nullptr;
-          m.sync_conn = 0;
-        }
-        if (m.connection_id == connection_id && !m.instance_id) gone.push_back(id);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_) return;
+  // Kafka's coordinator never learns about connections: a member stays until
+  // its session times out, it leaves, or (static) it is replaced. Only the
+  // answers parked for this connection become undeliverable; the member
+  // still counts as waiting in JoinGroup/SyncGroup (as in Kafka, whose
+  // response then goes nowhere), so a rebalance completes with it and its
+  // session timeout applies afterwards.
+  for (auto& [gid, gp] : groups_) {
+    for (auto& [id, m] : gp->members) {
+      if (m.join_cb && m.join_conn == connection_id) {
+        m.join_cb = [](JoinGroupResult) {};
+        m.join_conn = 0;
       }
-      for (const auto& id : gone) {
-        if (!g->members.count(id)) continue;
-        LOG_INFO("group {}: member {} disconnected, removing", g->id, id);
-        RemoveMember(g, id, &out);
+      if (m.sync_cb && m.sync_conn == connection_id) {
+        m.sync_cb = [](SyncGroupResult) {};
+        m.sync_conn = 0;
       }
-      // Dropped join callbacks may leave a join phase waiting; re-check.
-      MaybeCompleteJoin(g, &out);
     }
   }
-  for (auto& f : out) f();
 }
 
 void GroupCoordinator::SetEmpty(Group* g) {
   g->state = GroupState::kEmpty;
+  g->subscribed_topics.reset();
   g->empty_since_wall_ms = clock_->NowMillis();
   if (g->protocol_type.empty()) return;
-  Status s = store_->SetGroupState(g->id, g->protocol_type, g->empty_since_wall_ms);
+  // Kafka records an empty group's metadata: generation, no members, and the
+  // time it became empty (the base of offset retention, KIP-211).
+  GroupMetadata md;
+  md.protocol_type = g->protocol_type;
+  md.generation = g->generation;
+  md.current_state_timestamp_ms = g->empty_since_wall_ms;
+  Status s = store_->StoreGroupMetadata(g->id, md);
   if (!s.ok()) LOG_WARN("group {}: recording empty state: {}", g->id, s.ToString());
 }
 
-void GroupCoordinator::SetActive(Group* g) {
-  Status s = store_->SetGroupState(g->id, g->protocol_type, -1);
-  if (!s.ok()) LOG_WARN("group {}: recording active state: {}", g->id, s.ToString());
+void GroupCoordinator::StoreStableGroup(const Group* g) {
+  GroupMetadata md;
+  md.protocol_type = g->protocol_type;
+  md.generation = g->generation;
+  md.protocol = g->protocol_name;
+  md.leader = g->leader_id;
+  md.current_state_timestamp_ms = clock_->NowMillis();
+  std::vector<const Member*> ordered;
+  for (const auto& [id, m] : g->members) ordered.push_back(&m);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Member* a, const Member* b) { return a->join_order < b->join_order; });
+  for (const Member* m : ordered) {
+    GroupMemberMetadata mm;
+    mm.member_id = m->id;
+    mm.group_instance_id = m->instance_id;
+    mm.client_id = m->client_id;
+    mm.client_host = m->client_host;
+    mm.rebalance_timeout_ms = m->rebalance_timeout_ms;
+    mm.session_timeout_ms = m->session_timeout_ms;
+    if (const std::string* meta = m->MetadataFor(g->protocol_name)) mm.subscription = *meta;
+    mm.assignment = m->assignment;
+    md.members.push_back(std::move(mm));
+  }
+  Status s = store_->StoreGroupMetadata(g->id, md);
+  if (!s.ok())
+    LOG_WARN("group {}: recording generation {}: {}", g->id, g->generation, s.ToString());
 }
 
 void GroupCoordinator::ApplyRetention() {

@@ -12,11 +12,10 @@
 // Asynchrony: JoinGroup and SyncGroup may complete later, when the rebalance
 // reaches the point where Kafka answers them. Their callbacks run exactly once
 // (on the calling thread if the answer is immediate, else on the thread that
-// calls JoinGroup/SyncGroup/LeaveGroup/Heartbeat/Tick/OnConnectionClosed for
-// another member), never while the coordinator's lock is held, so a callback
-// may call back into the coordinator. The one exception: after
-// OnConnectionClosed(c) returns, callbacks of requests that arrived on
-// connection c are dropped without being called.
+// calls JoinGroup/SyncGroup/LeaveGroup/Heartbeat/Tick for another member), never while the
+// coordinator's lock is held, so a callback may call back into the coordinator. The one exception:
+// after OnConnectionClosed(c) returns, callbacks of requests that arrived on connection c are
+// dropped without being called.
 //
 // Time: deadlines (session timeouts, rebalance timeouts, the initial
 // rebalance delay) use clock->MonotonicMicros(); commit timestamps and
@@ -43,13 +42,17 @@
 #include "io/file_system.h"
 #include "kafka/group/offset_store.h"
 #include "kafka/protocol/error_code.h"
+#include "log/log.h"
 
 namespace braid::kafka {
 
 struct GroupCoordinatorOptions {
-  // Directory of the offsets store (created if missing). Required.
-  std::string offsets_dir;
-  // Store options (sync on every commit by default).
+  // The log holding the `__consumer_offsets` topic (created by Open() if
+  // missing); also used to check that committed partitions exist. Must
+  // outlive the coordinator. Required.
+  log::Log* log = nullptr;
+  // Store options (sync on every commit by default; partitions of the topic;
+  // the directory of a pre-topic offsets file to migrate).
   OffsetStoreOptions store;
   // Accepted JoinGroup session timeouts. Kafka: 6 s .. 30 min; braid is more
   // lenient at the low end so tests can use short sessions.
@@ -132,7 +135,6 @@ struct HeartbeatParams {
   int32_t generation_id = -1;
   std::string member_id;
   std::optional<std::string> group_instance_id;
-  uint64_t connection_id = 0;
 };
 
 // ---- LeaveGroup ----
@@ -160,6 +162,11 @@ struct OffsetCommitParams {
   std::vector<Partition> partitions;
 };
 struct OffsetCommitResult {
+  std::vector<std::pair<TopicPartition, ErrorCode>> partitions;  // request order
+};
+
+struct OffsetDeleteResult {
+  ErrorCode error = ErrorCode::kNone;  // top level; no partitions when set
   std::vector<std::pair<TopicPartition, ErrorCode>> partitions;  // request order
 };
 
@@ -207,7 +214,9 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  // Replays the offsets store. Call once, before or after the listener opens.
+  // Opens the offsets store (the `__consumer_offsets` topic of options.log,
+  // migrating a legacy offsets file). Call once, before or after the
+  // listener opens.
   Status Open();
   bool IsReady() const;
 
@@ -222,6 +231,14 @@ class GroupCoordinator {
   OffsetFetchResult OffsetFetch(const std::string& group_id,
                                 const std::optional<std::vector<TopicPartition>>& partitions);
   GroupDescription DescribeGroup(const std::string& group_id);
+  // OffsetDelete (KIP-496), Kafka's rules: an unknown group is
+  // GROUP_ID_NOT_FOUND; an Empty group's offsets are deleted; an active
+  // consumer group's offsets are deleted except for topics its members are
+  // subscribed to (GROUP_SUBSCRIBED_TO_TOPIC; all topics count as subscribed
+  // while the subscriptions are unknown); another active group is
+  // NON_EMPTY_GROUP. Partitions that do not exist: UNKNOWN_TOPIC_OR_PARTITION.
+  OffsetDeleteResult DeleteOffsets(const std::string& group_id,
+                                   const std::vector<TopicPartition>& partitions);
   // `states_filter` empty: all groups.
   std::vector<GroupListing> ListGroups(const std::vector<std::string>& states_filter = {});
   // GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or NONE (offsets deleted).
@@ -231,9 +248,11 @@ class GroupCoordinator {
 
   // Expires sessions, ends join phases whose time is up, applies retention.
   void Tick();
-  // Members whose latest request came over this connection are removed at
-  // once (dynamic members only; static members wait for their session
-  // timeout), and parked callbacks of this connection are dropped.
+  // Drops the callbacks of JoinGroup/SyncGroup requests parked on this
+  // connection (their answers cannot be delivered). Membership does not
+  // change: as in Kafka, a member leaves only by LeaveGroup or session
+  // expiry (or, static, by being replaced); a member whose parked request is
+  // dropped still counts as having joined/synced.
   void OnConnectionClosed(uint64_t connection_id);
 
   // Number of known groups (with members or offsets); for tests and metrics.
@@ -267,8 +286,10 @@ class GroupCoordinator {
   bool SupportsProtocols(const Group* g, const std::string& type,
                          const std::vector<std::pair<std::string, std::string>>& protocols) const;
   std::string SelectProtocol(const Group* g) const;
+  std::optional<std::set<std::string>> SubscribedTopics(const Group* g) const;
   void SetEmpty(Group* g);
-  void SetActive(Group* g);
+  // Records the group's metadata (members and assignments) once stable.
+  void StoreStableGroup(const Group* g);
   void ApplyRetention();
 
   io::FileSystem* fs_;

@@ -94,7 +94,6 @@ HeartbeatResponse GroupHandlers::Heartbeat(const GroupRequestContext& ctx,
   p.generation_id = req.generation_id.value();
   p.member_id = req.member_id;
   p.group_instance_id = req.group_instance_id;
-  p.connection_id = ctx.connection_id;
   HeartbeatResponse resp;
   resp.error_code = coordinator_->Heartbeat(p);
   return resp;
@@ -210,8 +209,29 @@ ListGroupsResponse GroupHandlers::ListGroups(const GroupRequestContext& ctx,
     resp.error_code = ErrorCode::kCoordinatorLoadInProgress;
     return resp;
   }
-  for (auto& g : coordinator_->ListGroups()) {
-    resp.groups.push_back({std::move(g.group_id), std::move(g.protocol_type)});
+  // v4+: only the states asked for (KIP-518), each group with its state.
+  for (auto& g : coordinator_->ListGroups(req.states_filter)) {
+    resp.groups.push_back({std::move(g.group_id), std::move(g.protocol_type), std::move(g.state)});
+  }
+  return resp;
+}
+
+OffsetDeleteResponse GroupHandlers::OffsetDelete(const GroupRequestContext& ctx,
+                                                 const OffsetDeleteRequest& req) {
+  std::vector<TopicPartition> tps;
+  for (const auto& t : req.topics) {
+    for (int32_t p : t.partitions) tps.push_back({t.name, p});
+  }
+  OffsetDeleteResult r = coordinator_->DeleteOffsets(req.group_id, tps);
+  OffsetDeleteResponse resp;
+  resp.error_code = r.error;
+  if (r.error != ErrorCode::kNone) return resp;  // Kafka: no partitions then
+  size_t i = 0;
+  for (const auto& t : req.topics) {
+    OffsetDeleteResponse::Topic& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partitions)
+      rt.partitions.push_back({PartitionId(p), r.partitions[i++].second});
   }
   return resp;
 }

@@ -58,6 +58,7 @@ class GroupHandlers {
                                         const DescribeGroupsRequest& req);
   ListGroupsResponse ListGroups(const GroupRequestContext& ctx, const ListGroupsRequest& req);
   DeleteGroupsResponse DeleteGroups(const GroupRequestContext& ctx, const DeleteGroupsRequest& req);
+  OffsetDeleteResponse OffsetDelete(const GroupRequestContext& ctx, const OffsetDeleteRequest& req);
   // Idempotent producers only: a transactional id is refused with
   // INVALID_REQUEST (braid has no transaction coordinator). Every call
   // returns a fresh producer id with epoch 0 (what Kafka does for

@@ -1,211 +1,76 @@
 #include "kafka/group/offset_store.h"
 
+#include <algorithm>
 #include <string_view>
 
-#include "base/coding.h"
-#include "base/crc.h"
 #include "base/logging.h"
+#include "kafka/group/legacy_offsets_file.h"
+#include "log/records.h"
 
 namespace braid::kafka {
 namespace {
 
-constexpr char kFileName[] = "offsets.log";
-constexpr size_t kFrameHeader = 8;
-// A single record never exceeds this (group/topic names and metadata are
-// bounded by the coordinator; this bounds what a corrupt length can ask for).
-constexpr uint32_t kMaxRecordBytes = 16u << 20;
-
-enum RecordType : uint8_t {
-  kCommit = 1,
-  kDeleteOffset = 2,
-  kDeleteGroup = 3,
-  kGroupState = 4,
-};
-
-void PutStr(std::string* dst, std::string_view s) {
-  coding::PutBigEndian32(dst, static_cast<uint32_t>(s.size()));
-  dst->append(s);
-}
-void PutNullableStr(std::string* dst, const std::optional<std::string>& s) {
-  if (!s) {
-    coding::PutBigEndian32(dst, 0xffffffffu);
-    return;
-  }
-  PutStr(dst, *s);
-}
-
-void Frame(std::string* out, const std::string& payload) {
-  coding::PutBigEndian32(out, static_cast<uint32_t>(payload.size()));
-  coding::PutBigEndian32(out, Crc32c(payload));
-  out->append(payload);
-}
-
-std::string CommitPayload(const std::string& group, const TopicPartition& tp,
-                          const CommittedOffset& c) {
-  std::string p;
-  p.push_back(static_cast<char>(kCommit));
-  PutStr(&p, group);
-  PutStr(&p, tp.topic);
-  coding::PutBigEndian32(&p, static_cast<uint32_t>(tp.partition));
-  coding::PutBigEndian64(&p, static_cast<uint64_t>(c.offset));
-  coding::PutBigEndian32(&p, static_cast<uint32_t>(c.leader_epoch));
-  PutNullableStr(&p, c.metadata);
-  coding::PutBigEndian64(&p, static_cast<uint64_t>(c.commit_timestamp_ms));
-  return p;
-}
-
-std::string GroupStatePayload(const std::string& group, const StoredGroup& g) {
-  std::string p;
-  p.push_back(static_cast<char>(kGroupState));
-  PutStr(&p, group);
-  PutStr(&p, g.protocol_type);
-  coding::PutBigEndian64(&p, static_cast<uint64_t>(g.empty_since_ms));
-  return p;
-}
-
-// Bounds-checked reader over one payload.
-class Reader {
- public:
-  explicit Reader(std::string_view s) : s_(s) {}
-  bool U8(uint8_t* v) {
-    if (pos_ + 1 > s_.size()) return false;
-    *v = static_cast<uint8_t>(s_[pos_++]);
-    return true;
-  }
-  bool I32(int32_t* v) {
-    if (pos_ + 4 > s_.size()) return false;
-    *v = static_cast<int32_t>(coding::DecodeBigEndian32(s_.data() + pos_));
-    pos_ += 4;
-    return true;
-  }
-  bool I64(int64_t* v) {
-    if (pos_ + 8 > s_.size()) return false;
-    *v = static_cast<int64_t>(coding::DecodeBigEndian64(s_.data() + pos_));
-    pos_ += 8;
-    return true;
-  }
-  bool Str(std::string* v) {
-    int32_t n;
-    if (!I32(&n) || n < 0 || static_cast<size_t>(n) > s_.size() - pos_) return false;
-    v->assign(s_.data() + pos_, static_cast<size_t>(n));
-    pos_ += static_cast<size_t>(n);
-    return true;
-  }
-  bool NullableStr(std::optional<std::string>* v) {
-    int32_t n;
-    if (!I32(&n)) return false;
-    if (n == -1) {
-      v->reset();
-      return true;
-    }
-    if (n < 0 || static_cast<size_t>(n) > s_.size() - pos_) return false;
-    v->emplace(s_.data() + pos_, static_cast<size_t>(n));
-    pos_ += static_cast<size_t>(n);
-    return true;
-  }
-  bool done() const { return pos_ == s_.size(); }
-
- private:
-  std::string_view s_;
-  size_t pos_ = 0;
-};
-
-// Applies one payload to `groups`. Returns false if the payload is malformed.
-bool Apply(std::string_view payload, std::map<std::string, StoredGroup>* groups) {
-  Reader r(payload);
-  uint8_t type;
-  std::string group;
-  if (!r.U8(&type) || !r.Str(&group)) return false;
-  switch (type) {
-    case kCommit: {
-      TopicPartition tp;
-      CommittedOffset c;
-      if (!r.Str(&tp.topic) || !r.I32(&tp.partition) || !r.I64(&c.offset) ||
-          !r.I32(&c.leader_epoch) || !r.NullableStr(&c.metadata) ||
-          !r.I64(&c.commit_timestamp_ms) || !r.done()) {
-        return false;
-      }
-      (*groups)[group].offsets[tp] = std::move(c);
-      return true;
-    }
-    case kDeleteOffset: {
-      TopicPartition tp;
-      if (!r.Str(&tp.topic) || !r.I32(&tp.partition) || !r.done()) return false;
-      auto it = groups->find(group);
-      if (it != groups->end()) it->second.offsets.erase(tp);
-      return true;
-    }
-    case kDeleteGroup:
-      if (!r.done()) return false;
-      groups->erase(group);
-      return true;
-    case kGroupState: {
-      StoredGroup& g = (*groups)[group];
-      if (!r.Str(&g.protocol_type) || !r.I64(&g.empty_since_ms) || !r.done()) return false;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
+// Bytes of records per batch when the store rewrites a partition (well
+// below the default max.message.bytes of 1048588).
+constexpr size_t kRewriteBatchBytes = 256 * 1024;
+// Bytes read per ReadBatches call during replay.
+constexpr uint64_t kReplayReadBytes = 4u << 20;
 
 }  // namespace
 
-Status CreateDirsDurably(io::FileSystem* fs, const std::string& dir) {
-  RETURN_IF_ERROR(fs->CreateDirs(dir));
-  for (std::string d = dir;; d = io::DirName(d)) {
-    RETURN_IF_ERROR(fs->SyncDir(d));
-    std::string parent = io::DirName(d);
-    if (parent == d || d == "." || d == "/") break;
-  }
-  return Status::OK();
-}
+OffsetStore::OffsetStore(log::Log* log, Clock* clock, OffsetStoreOptions options)
+    : log_(log), clock_(clock), options_(std::move(options)) {}
 
-OffsetStore::OffsetStore(io::FileSystem* fs, std::string dir, OffsetStoreOptions options)
-    : fs_(fs), dir_(std::move(dir)), path_(io::JoinPath(dir_, kFileName)), options_(options) {}
+OffsetStore::~OffsetStore() = default;
 
-OffsetStore::~OffsetStore() {
-  if (file_) file_->Close().IgnoreError();
-}
-
-Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(io::FileSystem* fs, std::string dir,
+Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(log::Log* log, Clock* clock,
                                                        OffsetStoreOptions options) {
-  std::unique_ptr<OffsetStore> store(new OffsetStore(fs, std::move(dir), options));
-  RETURN_IF_ERROR(store->Load());
+  std::unique_ptr<OffsetStore> store(new OffsetStore(log, clock, std::move(options)));
+  RETURN_IF_ERROR(store->OpenTopic());
+  for (int32_t p = 0; p < store->partition_count(); ++p) {
+    RETURN_IF_ERROR(store->Replay(p));
+  }
+  RETURN_IF_ERROR(store->Migrate());
+  if (store->skipped_records_ > 0) {
+    LOG_WARN("{}: skipped {} records that are not Kafka offset or group records",
+             kConsumerOffsetsTopic, store->skipped_records_);
+  }
   return store;
 }
 
-Status OffsetStore::Load() {
-  RETURN_IF_ERROR(fs_->CreateDirs(dir_));
-  uint64_t good = 0;
-  if (fs_->FileExists(path_)) {
-    ASSIGN_OR_RETURN(std::string data, io::ReadFileToString(fs_, path_, options_.max_file_bytes));
-    while (good < data.size()) {
-      if (data.size() - good < kFrameHeader) break;
-      const char* p = data.data() + good;
-      uint32_t len = coding::DecodeBigEndian32(p);
-      uint32_t crc = coding::DecodeBigEndian32(p + 4);
-      if (len > kMaxRecordBytes || len > data.size() - good - kFrameHeader) break;
-      std::string_view payload(p + kFrameHeader, len);
-      if (Crc32c(payload) != crc) break;
-      if (!Apply(payload, &groups_)) {
-        return Status::Corruption(path_ + ": malformed record at byte offset " +
-                                  std::to_string(good));
-      }
-      good += kFrameHeader + len;
+Status OffsetStore::OpenTopic() {
+  const std::string topic(kConsumerOffsetsTopic);
+  if (!log_->HasTopic(topic)) {
+    log::ConfigMap configs{{"cleanup.policy", "compact"},
+                           {"segment.bytes", std::to_string(options_.segment_bytes)}};
+    Status s = log_->CreateTopic(topic, options_.num_partitions, configs);
+    if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+      return s.WithContext("creating " + topic);
     }
-    if (good < data.size()) {
-      LOG_WARN("{}: cutting torn or corrupt tail at byte offset {} ({} bytes dropped)", path_, good,
-               data.size() - good);
-      RETURN_IF_ERROR(fs_->TruncateFile(path_, good));
+    if (s.ok()) {
+      LOG_INFO("created {} ({} partitions, cleanup.policy=compact)", topic,
+               options_.num_partitions);
     }
   }
-  ASSIGN_OR_RETURN(file_, fs_->NewWritableFile(path_, io::OpenMode::kAppend));
-  file_bytes_ = file_->Size();
-  // Make the file's entry and every directory above it durable.
-  RETURN_IF_ERROR(CreateDirsDurably(fs_, dir_));
-  live_bytes_after_compaction_ = 0;
-  return MaybeCompact();
+  ASSIGN_OR_RETURN(log::TopicInfo info, log_->DescribeTopic(topic));
+  if (info.config.deletes()) {
+    // A topic of that name created as an ordinary one (older braid
+    // auto-created it on a client's Metadata request): time and size
+    // retention must never delete offsets.
+    LOG_WARN("{}: setting cleanup.policy=compact (was {})", topic, info.config.cleanup_policy);
+    RETURN_IF_ERROR(log_->UpdateTopicConfigs(topic, {{"cleanup.policy", "compact"}}, {}));
+  }
+  partitions_.clear();
+  for (int32_t p = 0; p < info.partition_count; ++p) {
+    ASSIGN_OR_RETURN(auto partition, log_->GetPartition(topic, PartitionId(p)));
+    partitions_.push_back(std::move(partition));
+  }
+  compacted_size_.assign(partitions_.size(), 0);
+  return Status::OK();
+}
+
+int32_t OffsetStore::PartitionFor(const std::string& group) const {
+  return OffsetsPartitionFor(group, partition_count());
 }
 
 const StoredGroup* OffsetStore::Find(const std::string& group) const {
@@ -213,97 +78,233 @@ const StoredGroup* OffsetStore::Find(const std::string& group) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
-Status OffsetStore::AppendRecords(const std::string& framed) {
-  if (!file_) return Status::FailedPrecondition(path_ + ": store is not open");
-  Status s = file_->Append(framed);
-  if (s.ok() && options_.sync) s = file_->Sync();
-  if (!s.ok()) {
-    // Leave no half-written record behind the next append.
-    file_->Truncate(file_bytes_).IgnoreError();
-    return s.WithContext(path_);
+Status OffsetStore::Replay(int32_t p) {
+  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+  Offset next = part->log_start_offset();
+  const Offset end = part->high_watermark();
+  log::RecordReader reader;
+  log::RecordView r;
+  while (next < end) {
+    auto batches = part->ReadBatches(next, kReplayReadBytes);
+    if (!batches.ok()) {
+      return batches.status().WithContext(std::string(kConsumerOffsetsTopic) + "-" +
+                                          std::to_string(p) + " at offset " +
+                                          std::to_string(next.value()));
+    }
+    if (batches->empty()) break;
+    for (const log::StoredBatch& b : *batches) {
+      next = b.header.next_offset();
+      if (b.header.is_control()) continue;
+      RETURN_IF_ERROR(reader.Reset(log::BatchView{b.header, b.bytes}));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool more, reader.Next(&r));
+        if (!more) break;
+        if (!r.key) {
+          ++skipped_records_;
+          continue;
+        }
+        auto key = DecodeOffsetsTopicKey(*r.key);
+        if (!key.ok()) {
+          ++skipped_records_;
+          continue;
+        }
+        if (key->kind == OffsetsTopicKey::Kind::kOffsetCommit) {
+          if (!r.value) {
+            auto it = groups_.find(key->group);
+            if (it != groups_.end()) it->second.offsets.erase(key->tp);
+            continue;
+          }
+          auto value = DecodeOffsetCommitValue(*r.value);
+          if (!value.ok()) {
+            ++skipped_records_;
+            continue;
+          }
+          groups_[key->group].offsets[key->tp] = std::move(*value);
+        } else {
+          if (!r.value) {
+            // Kafka writes a group tombstone when the group is gone; its
+            // offsets have tombstones of their own (written before it).
+            auto it = groups_.find(key->group);
+            if (it != groups_.end()) {
+              it->second.metadata.reset();
+              if (it->second.offsets.empty()) groups_.erase(it);
+            }
+            continue;
+          }
+          auto value = DecodeGroupMetadataValue(*r.value);
+          if (!value.ok()) {
+            ++skipped_records_;
+            continue;
+          }
+          groups_[key->group].metadata = std::move(*value);
+        }
+      }
+    }
   }
-  file_bytes_ += framed.size();
+  // Groups whose every record was deleted leave no trace.
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    it = !it->second.metadata && it->second.offsets.empty() ? groups_.erase(it) : std::next(it);
+  }
+  return Status::OK();
+}
+
+Status OffsetStore::Migrate() {
+  if (options_.legacy_dir.empty()) return Status::OK();
+  io::FileSystem* fs = options_.legacy_fs != nullptr ? options_.legacy_fs : io::DefaultFileSystem();
+  const std::string path = io::JoinPath(options_.legacy_dir, kLegacyOffsetsFileName);
+  if (!fs->FileExists(path)) return Status::OK();
+  ASSIGN_OR_RETURN(auto legacy, ReadLegacyOffsetsFile(fs, path));
+  size_t offsets = 0;
+  for (const auto& [group, lg] : legacy) {
+    if (!lg.protocol_type.empty()) {
+      GroupMetadata md;
+      md.protocol_type = lg.protocol_type;
+      md.current_state_timestamp_ms =
+          lg.empty_since_ms >= 0 ? lg.empty_since_ms : clock_->NowMillis();
+      RETURN_IF_ERROR(StoreGroupMetadata(group, md));
+    }
+    if (!lg.offsets.empty()) {
+      std::vector<std::pair<TopicPartition, CommittedOffset>> commits(lg.offsets.begin(),
+                                                                      lg.offsets.end());
+      RETURN_IF_ERROR(Commit(group, commits));
+      offsets += commits.size();
+    }
+  }
+  // Everything is durable in the topic (each write fsynced): retire the file.
+  RETURN_IF_ERROR(fs->RenameFile(path, path + ".migrated"));
+  RETURN_IF_ERROR(fs->SyncDir(options_.legacy_dir));
+  LOG_INFO("migrated {} groups and {} committed offsets from {} into {}", legacy.size(), offsets,
+           path, kConsumerOffsetsTopic);
+  return Status::OK();
+}
+
+Status OffsetStore::Append(int32_t p, const std::vector<Write>& writes) {
+  if (writes.empty()) return Status::OK();
+  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+  log::BatchBuilder builder;
+  const int64_t now = clock_->NowMillis();
+  for (const Write& w : writes) {
+    std::optional<std::string_view> value;
+    if (w.value) value = std::string_view(*w.value);
+    builder.Add(now, std::string_view(w.key), value);
+  }
+  ASSIGN_OR_RETURN(std::string batch, builder.Build());
+  ASSIGN_OR_RETURN(log::AppendResult appended, part->Append(batch));
+  if (options_.sync && !appended.flushed) RETURN_IF_ERROR(part->Flush());
   return Status::OK();
 }
 
 Status OffsetStore::Commit(const std::string& group,
                            const std::vector<std::pair<TopicPartition, CommittedOffset>>& commits) {
   if (commits.empty()) return Status::OK();
-  std::string framed;
-  for (const auto& [tp, c] : commits) Frame(&framed, CommitPayload(group, tp, c));
-  RETURN_IF_ERROR(AppendRecords(framed));
+  std::vector<Write> writes;
+  writes.reserve(commits.size());
+  for (const auto& [tp, c] : commits) {
+    writes.push_back({EncodeOffsetCommitKey(group, tp), EncodeOffsetCommitValue(c)});
+  }
+  const int32_t p = PartitionFor(group);
+  RETURN_IF_ERROR(Append(p, writes));
   StoredGroup& g = groups_[group];
-  for (const auto& [tp, c] : commits) g.offsets[tp] = c;
-  return MaybeCompact();
+  for (const auto& [tp, c] : commits) {
+    CommittedOffset stored = c;
+    if (!stored.metadata) stored.metadata = "";  // what a replay gives back
+    g.offsets[tp] = std::move(stored);
+  }
+  return MaybeCompact(p);
 }
 
 Status OffsetStore::DeleteOffsets(const std::string& group,
                                   const std::vector<TopicPartition>& partitions) {
-  if (partitions.empty()) return Status::OK();
-  std::string framed;
-  for (const auto& tp : partitions) {
-    std::string p;
-    p.push_back(static_cast<char>(kDeleteOffset));
-    PutStr(&p, group);
-    PutStr(&p, tp.topic);
-    coding::PutBigEndian32(&p, static_cast<uint32_t>(tp.partition));
-    Frame(&framed, p);
-  }
-  RETURN_IF_ERROR(AppendRecords(framed));
   auto it = groups_.find(group);
-  if (it != groups_.end()) {
-    for (const auto& tp : partitions) it->second.offsets.erase(tp);
+  if (it == groups_.end()) return Status::OK();
+  std::vector<Write> writes;
+  for (const auto& tp : partitions) {
+    if (it->second.offsets.count(tp) != 0) {
+      writes.push_back({EncodeOffsetCommitKey(group, tp), std::nullopt});
+    }
   }
-  return MaybeCompact();
+  if (writes.empty()) return Status::OK();
+  const int32_t p = PartitionFor(group);
+  RETURN_IF_ERROR(Append(p, writes));
+  for (const auto& tp : partitions) it->second.offsets.erase(tp);
+  if (it->second.offsets.empty() && !it->second.metadata) groups_.erase(it);
+  return MaybeCompact(p);
 }
 
 Status OffsetStore::DeleteGroup(const std::string& group) {
-  std::string p;
-  p.push_back(static_cast<char>(kDeleteGroup));
-  PutStr(&p, group);
-  std::string framed;
-  Frame(&framed, p);
-  RETURN_IF_ERROR(AppendRecords(framed));
-  groups_.erase(group);
-  return MaybeCompact();
+  auto it = groups_.find(group);
+  std::vector<Write> writes;
+  if (it != groups_.end()) {
+    for (const auto& [tp, c] : it->second.offsets) {
+      writes.push_back({EncodeOffsetCommitKey(group, tp), std::nullopt});
+    }
+  }
+  writes.push_back({EncodeGroupMetadataKey(group), std::nullopt});
+  const int32_t p = PartitionFor(group);
+  RETURN_IF_ERROR(Append(p, writes));
+  if (it != groups_.end()) groups_.erase(it);
+  return MaybeCompact(p);
 }
 
-Status OffsetStore::SetGroupState(const std::string& group, const std::string& protocol_type,
-                                  int64_t empty_since_ms) {
-  StoredGroup next;
-  next.protocol_type = protocol_type;
-  next.empty_since_ms = empty_since_ms;
-  std::string framed;
-  Frame(&framed, GroupStatePayload(group, next));
-  RETURN_IF_ERROR(AppendRecords(framed));
-  StoredGroup& g = groups_[group];
-  g.protocol_type = protocol_type;
-  g.empty_since_ms = empty_since_ms;
-  return MaybeCompact();
+Status OffsetStore::StoreGroupMetadata(const std::string& group, const GroupMetadata& metadata) {
+  const int32_t p = PartitionFor(group);
+  RETURN_IF_ERROR(Append(p, {{EncodeGroupMetadataKey(group), EncodeGroupMetadataValue(metadata)}}));
+  groups_[group].metadata = metadata;
+  return MaybeCompact(p);
 }
 
-Status OffsetStore::MaybeCompact() {
-  uint64_t threshold = std::max(options_.compact_min_bytes, 2 * live_bytes_after_compaction_);
-  if (file_bytes_ <= threshold) return Status::OK();
-  return Compact();
+Status OffsetStore::MaybeCompact(int32_t p) {
+  const uint64_t size = partitions_[static_cast<size_t>(p)]->stats().size_bytes;
+  const uint64_t threshold =
+      std::max(options_.compact_min_bytes, 2 * compacted_size_[static_cast<size_t>(p)]);
+  if (size <= threshold) return Status::OK();
+  Status s = Compact(p);
+  if (!s.ok()) {
+    // The write itself succeeded and is durable; compaction is retried on the
+    // next write.
+    LOG_WARN("{}-{}: compaction failed: {}", kConsumerOffsetsTopic, p, s.ToString());
+  }
+  return Status::OK();
 }
 
-Status OffsetStore::Compact() {
-  std::string framed;
+Status OffsetStore::Compact(int32_t p) {
+  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+  // 1. Start a new segment, so that everything before the image is in sealed
+  //    segments that step 4 can delete.
+  RETURN_IF_ERROR(part->Roll());
+  const Offset image_start = part->log_end_offset();
+  // 2. The live image of this partition's groups: metadata, then offsets.
+  std::vector<Write> batch;
+  size_t batch_bytes = 0;
+  size_t records = 0;
+  auto add = [&](std::string key, std::string value) -> Status {
+    batch_bytes += key.size() + value.size() + 32;
+    batch.push_back({std::move(key), std::move(value)});
+    ++records;
+    if (batch_bytes < kRewriteBatchBytes) return Status::OK();
+    Status s = Append(p, batch);
+    batch.clear();
+    batch_bytes = 0;
+    return s;
+  };
   for (const auto& [group, g] : groups_) {
-    Frame(&framed, GroupStatePayload(group, g));
-    for (const auto& [tp, c] : g.offsets) Frame(&framed, CommitPayload(group, tp, c));
+    if (PartitionFor(group) != p) continue;
+    if (g.metadata) {
+      RETURN_IF_ERROR(add(EncodeGroupMetadataKey(group), EncodeGroupMetadataValue(*g.metadata)));
+    }
+    for (const auto& [tp, c] : g.offsets) {
+      RETURN_IF_ERROR(add(EncodeOffsetCommitKey(group, tp), EncodeOffsetCommitValue(c)));
+    }
   }
-  if (file_) {
-    file_->Close().IgnoreError();
-    file_.reset();
-  }
-  Status s = io::WriteFileAtomically(fs_, path_, framed);
-  // Reopen in any case: on failure the old file is still complete.
-  ASSIGN_OR_RETURN(file_, fs_->NewWritableFile(path_, io::OpenMode::kAppend));
-  file_bytes_ = file_->Size();
-  RETURN_IF_ERROR(s.WithContext("compacting offsets"));
-  live_bytes_after_compaction_ = file_bytes_;
+  RETURN_IF_ERROR(Append(p, batch));
+  // 3. Durable before anything older goes away (Append fsynced each batch).
+  RETURN_IF_ERROR(part->Flush());
+  // 4. Everything before the image is superseded by it.
+  RETURN_IF_ERROR(part->DeleteRecords(image_start).status());
+  compacted_size_[static_cast<size_t>(p)] = part->stats().size_bytes;
+  ++compactions_;
+  LOG_INFO("{}-{}: compacted to {} records ({} bytes) from offset {}", kConsumerOffsetsTopic, p,
+           records, compacted_size_[static_cast<size_t>(p)], image_start.value());
   return Status::OK();
 }
 

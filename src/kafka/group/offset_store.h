@@ -1,28 +1,42 @@
-// OffsetStore: the durable home of consumer groups' committed offsets.
+// OffsetStore: the durable home of consumer groups' committed offsets and
+// group metadata: Kafka's own `__consumer_offsets` topic in braid's log, in
+// the record formats Kafka 3.x writes (offsets_topic_format.h), so that any
+// Kafka consumer (lag monitors such as Burrow) reads it. The GroupCoordinator
+// serves OffsetFetch from this store's in-memory image; the image is always
+// what a replay of the topic gives.
 //
-// An append-only file `<dir>/offsets.log` of CRC-framed records (commit,
-// offset tombstone, group tombstone, group state), replayed on Open() with
-// compacted semantics (the last record for a key wins, tombstones delete),
-// and rewritten (compacted) atomically when it grows past twice its live
-// size. The in-memory image (groups()) is always exactly what a replay of the
-// file would produce.
+// Layout: group G's records go to partition OffsetsPartitionFor(G, n) of
+// the n-partition topic (Kafka's partitioner), so one group's records are
+// in order. An offset commit is an OffsetCommitKey/Value record, a group's
+// state after a rebalance or when it becomes empty a GroupMetadataKey/Value
+// record; deletions (retention, DeleteGroups, OffsetDelete, DeleteTopics)
+// are tombstones (null values). Records of one call are one batch.
 //
-// File format (all integers big-endian):
-//   frame   := u32 payload_length | u32 crc32c(payload) | payload
-//   payload := u8 type | fields
-//   type 1 commit:        str group, str topic, i32 partition, i64 offset,
-//                         i32 leader_epoch, nstr metadata, i64 commit_ms
-//   type 2 offset delete: str group, str topic, i32 partition
-//   type 3 group delete:  str group
-//   type 4 group state:   str group, str protocol_type, i64 empty_since_ms
-//   str := u32 length | bytes;  nstr := i32 length (-1 = null) | bytes
-// A torn or corrupt tail (crash during append) is cut off at the last whole
-// record on Open(), with a warning naming the byte offset.
+// Durability: every write is appended and fsynced (Partition::Flush) before
+// the call returns OK, so a commit is acknowledged only once durable; on a
+// failed write the in-memory image is unchanged.
 //
-// Thread safety: not thread-safe; the GroupCoordinator calls it under its lock.
+// Bounded growth (compaction by rewriting): the topic has
+// cleanup.policy=compact, so time and size retention never delete offsets.
+// When a partition's bytes exceed max(compact_min_bytes, 2 x its size after
+// the previous compaction), the store rolls the partition's segment, appends
+// the live image of the partition's groups (one record per live key, no
+// tombstones), fsyncs, and moves the log start offset to the first record of
+// that image: every older segment is deleted. A reader starting at the log
+// start sees exactly one record per live key, which is what Kafka's log
+// cleaner leaves (offsets of the kept records differ: they are rewritten,
+// not kept). A crash in the middle replays to the same image.
+//
+// Migration: a data directory of an older braid kept offsets in its own file
+// (`<legacy_dir>/offsets.log`, read by legacy_offsets_file.h). Open() writes
+// its whole content into the topic, fsyncs, and renames the file to
+// `offsets.log.migrated`; a crash before the rename repeats the migration,
+// which writes the same values again.
+//
+// Thread safety: not thread-safe; the GroupCoordinator calls it under its
+// lock. Readers of the topic (fetching clients) are safe: the log is.
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,53 +45,57 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "io/file_system.h"
+#include "kafka/group/offsets_topic_format.h"
+#include "log/log.h"
 
 namespace braid::kafka {
 
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
-};
-
-struct CommittedOffset {
-  int64_t offset = -1;
-  int32_t leader_epoch = -1;
-  std::optional<std::string> metadata;  // verbatim, null kept null
-  int64_t commit_timestamp_ms = 0;      // wall clock at commit
-};
-
 // What the store remembers about one group.
 struct StoredGroup {
-  // "consumer" for subscribe() groups; "" for groups that only ever had
-  // simple (assign()) commits.
-  std::string protocol_type;
-  // Wall-clock time the group last became empty; -1 if it had members at the
-  // time of the last state record (then the load time counts as "empty since").
-  int64_t empty_since_ms = -1;
+  // The last group metadata record; nullopt for groups that only ever had
+  // simple (assign()-style, generation -1) commits, for which Kafka writes
+  // none.
+  std::optional<GroupMetadata> metadata;
   std::map<TopicPartition, CommittedOffset> offsets;
+
+  // "consumer" for subscribe() groups; "" for simple-commit groups.
+  std::string protocol_type() const { return metadata ? metadata->protocol_type : ""; }
+  // Wall-clock time the group became empty (the current state timestamp of
+  // an empty group's last metadata), or -1 (active at the last record, or
+  // no metadata).
+  int64_t empty_since_ms() const {
+    return metadata && metadata->members.empty() ? metadata->current_state_timestamp_ms : -1;
+  }
 };
 
 struct OffsetStoreOptions {
-  // Sync the file after every write (a commit is acknowledged only once
+  // offsets.topic.num.partitions: partitions of `__consumer_offsets` when the
+  // store creates it (an existing topic keeps its count). Default: 50.
+  int32_t num_partitions = 50;
+  // offsets.topic.segment.bytes: segment.bytes of the topic when created.
+  // Default: 104857600.
+  int64_t segment_bytes = 104857600;
+  // Never compact a partition smaller than this. Default: 4 MiB.
+  uint64_t compact_min_bytes = 4u << 20;
+  // fsync every write before returning (a commit is acknowledged only once
   // durable). Default: true.
   bool sync = true;
-  // Never compact a file smaller than this. Default: 4 MiB.
-  uint64_t compact_min_bytes = 4u << 20;
-  // Refuse to load a file larger than this. Default: 1 GiB.
-  uint64_t max_file_bytes = uint64_t{1} << 30;
+  // Directory of a pre-topic offsets store (`offsets.log`) to migrate on
+  // Open(); "" or no such file: nothing to migrate. Default: "".
+  std::string legacy_dir;
+  // File system of legacy_dir. Default: io::DefaultFileSystem().
+  io::FileSystem* legacy_fs = nullptr;
 };
-
-// Creates `dir` (and missing parents) and makes the entries durable by
-// syncing every directory from `dir` up to the root.
-Status CreateDirsDurably(io::FileSystem* fs, const std::string& dir);
 
 class OffsetStore {
  public:
-  // Creates `dir` if needed and replays `dir`/offsets.log.
-  static Result<std::unique_ptr<OffsetStore>> Open(io::FileSystem* fs, std::string dir,
+  // Creates `__consumer_offsets` in `log` if missing (cleanup.policy=compact),
+  // replays every partition, then migrates the legacy file if there is one.
+  // `log` and `clock` (record timestamps) must outlive the store.
+  static Result<std::unique_ptr<OffsetStore>> Open(log::Log* log, Clock* clock,
                                                    OffsetStoreOptions options = {});
   ~OffsetStore();
   OffsetStore(const OffsetStore&) = delete;
@@ -87,38 +105,47 @@ class OffsetStore {
   // nullptr if the group has no stored state.
   const StoredGroup* Find(const std::string& group) const;
 
-  // Stores the commits (one write, one sync). The in-memory image changes
-  // only if the write succeeded.
+  // Stores the commits (one batch, one fsync). ResourceExhausted with
+  // IsTooLarge() if the batch exceeds the topic's max.message.bytes (Kafka:
+  // INVALID_COMMIT_OFFSET_SIZE).
   Status Commit(const std::string& group,
                 const std::vector<std::pair<TopicPartition, CommittedOffset>>& commits);
-  // Forgets the given offsets (retention). Groups left without offsets and
-  // without state keep their entry until DeleteGroup.
+  // Tombstones for the given offsets (retention, OffsetDelete, topic
+  // deletion). Offsets the group does not have are ignored.
   Status DeleteOffsets(const std::string& group, const std::vector<TopicPartition>& partitions);
-  // Forgets the group and all its offsets.
+  // Tombstones for every offset of the group and its metadata.
   Status DeleteGroup(const std::string& group);
-  // Records the group's protocol type and when it became empty (-1: active).
-  Status SetGroupState(const std::string& group, const std::string& protocol_type,
-                       int64_t empty_since_ms);
+  // Records the group's metadata (after a rebalance; when it became empty).
+  Status StoreGroupMetadata(const std::string& group, const GroupMetadata& metadata);
 
-  // Current file size in bytes.
-  uint64_t file_bytes() const { return file_bytes_; }
-  // Rewrites the file with only the live state (also done automatically).
-  Status Compact();
+  int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
+  int32_t PartitionFor(const std::string& group) const;
+  // Rewrites partition `p` as described above (also done automatically).
+  Status Compact(int32_t p);
+  // Compactions done since Open (for tests and metrics).
+  uint64_t compactions() const { return compactions_; }
 
  private:
-  OffsetStore(io::FileSystem* fs, std::string dir, OffsetStoreOptions options);
-  Status Load();
-  Status AppendRecords(const std::string& payloads_framed);
-  Status MaybeCompact();
+  OffsetStore(log::Log* log, Clock* clock, OffsetStoreOptions options);
+  struct Write {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: tombstone
+  };
+  Status OpenTopic();
+  Status Replay(int32_t p);
+  Status Migrate();
+  // Appends `writes` as one batch to partition `p` and fsyncs.
+  Status Append(int32_t p, const std::vector<Write>& writes);
+  Status MaybeCompact(int32_t p);
 
-  io::FileSystem* fs_;
-  std::string dir_;
-  std::string path_;
-  OffsetStoreOptions options_;
-  std::unique_ptr<io::WritableFile> file_;
-  uint64_t file_bytes_ = 0;
-  uint64_t live_bytes_after_compaction_ = 0;
+  log::Log* const log_;
+  Clock* const clock_;
+  const OffsetStoreOptions options_;
+  std::vector<std::shared_ptr<log::Partition>> partitions_;
+  std::vector<uint64_t> compacted_size_;  // partition bytes after the last compaction
   std::map<std::string, StoredGroup> groups_;
+  uint64_t compactions_ = 0;
+  uint64_t skipped_records_ = 0;
 };
 
 }  // namespace braid::kafka

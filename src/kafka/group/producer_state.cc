@@ -7,6 +7,16 @@
 #include "base/logging.h"
 
 namespace braid::kafka {
+
+Status CreateDirsDurably(io::FileSystem* fs, const std::string& dir) {
+  RETURN_IF_ERROR(fs->CreateDirs(dir));
+  for (std::string d = dir;; d = io::DirName(d)) {
+    RETURN_IF_ERROR(fs->SyncDir(d));
+    std::string parent = io::DirName(d);
+    if (parent == d || d == "." || d == "/") break;
+  }
+  return Status::OK();
+}
 namespace {
 
 constexpr char kSnapshotMagic[] = "BPS1";

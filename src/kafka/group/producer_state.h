@@ -46,10 +46,14 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "io/file_system.h"
-#include "kafka/group/offset_store.h"  // TopicPartition
+#include "kafka/group/offsets_topic_format.h"  // TopicPartition
 #include "kafka/protocol/error_code.h"
 
 namespace braid::kafka {
+
+// Creates `dir` (and missing parents) and makes the entries durable by
+// syncing every directory from `dir` up to the root.
+Status CreateDirsDurably(io::FileSystem* fs, const std::string& dir);
 
 // The producer fields of a RecordBatch v2 header.
 struct ProducerBatch {

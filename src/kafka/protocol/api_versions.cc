@@ -14,12 +14,17 @@ namespace {
 // (rdkafka_msgset_writer.c, compr_req table; verified against librdkafka
 // 2.0.2 with tests/data/gen_batches.py's fake broker: with 3-7 it logs
 // "Broker does not support compression type gzip: not compressing batch").
-// No client of ours sends v0-2 (they pick v7), and a v0-2 request carries a
-// magic 0/1 MessageSet that the broker rejects per partition.
+// Produce v0-2 (magic 0/1 MessageSets), Fetch v0-3 and ListOffsets v0 are
+// served as Kafka 3.x serves them: the broker up-converts old MessageSets to
+// RecordBatch v2 on append and down-converts for Fetch v0-3
+// (log/legacy_records.h). Clients that only speak these versions: Debian's
+// kafka-go 0.2.1 (Produce v2, Fetch v2, ListOffsets v1), sarama configured
+// for Kafka 0.8-0.10 as Burrow 1.2 runs it (Fetch v0, ListOffsets v0), and
+// kafka-python with api_version (0, 9) / (0, 10).
 constexpr ApiInfo kSupported[] = {
     {ApiKey::kProduce, "Produce", 0, 7, 9},
-    {ApiKey::kFetch, "Fetch", 4, 11, 12},
-    {ApiKey::kListOffsets, "ListOffsets", 1, 3, 6},
+    {ApiKey::kFetch, "Fetch", 0, 11, 12},
+    {ApiKey::kListOffsets, "ListOffsets", 0, 3, 6},
     {ApiKey::kMetadata, "Metadata", 0, 7, 9},
     {ApiKey::kOffsetCommit, "OffsetCommit", 0, 7, 8},
     {ApiKey::kOffsetFetch, "OffsetFetch", 1, 5, 6},
@@ -29,7 +34,7 @@ constexpr ApiInfo kSupported[] = {
     {ApiKey::kLeaveGroup, "LeaveGroup", 0, 1, 4},
     {ApiKey::kSyncGroup, "SyncGroup", 0, 3, 4},
     {ApiKey::kDescribeGroups, "DescribeGroups", 0, 4, 5},
-    {ApiKey::kListGroups, "ListGroups", 0, 2, 3},
+    {ApiKey::kListGroups, "ListGroups", 0, 4, 3},
     {ApiKey::kApiVersions, "ApiVersions", 0, 3, 3},
     {ApiKey::kCreateTopics, "CreateTopics", 0, 4, 5},
     {ApiKey::kDeleteTopics, "DeleteTopics", 0, 3, 4},
@@ -40,6 +45,7 @@ constexpr ApiInfo kSupported[] = {
     {ApiKey::kCreatePartitions, "CreatePartitions", 0, 1, 2},
     {ApiKey::kDeleteGroups, "DeleteGroups", 0, 1, 2},
     {ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 0, 1},
+    {ApiKey::kOffsetDelete, "OffsetDelete", 0, 0, kNoFlexibleVersion},
 };
 
 struct KeyInfo {
@@ -47,7 +53,7 @@ struct KeyInfo {
   int16_t first_flexible;
 };
 
-// Every key 0..44: Kafka's name and first flexible version, so that headers of
+// Every key 0..47: Kafka's name and first flexible version, so that headers of
 // APIs braid does not implement still parse correctly.
 constexpr KeyInfo kAllKeys[] = {
     {"Produce", 9},
@@ -95,6 +101,9 @@ constexpr KeyInfo kAllKeys[] = {
     {"DeleteGroups", 2},
     {"ElectLeaders", 2},
     {"IncrementalAlterConfigs", 1},
+    {"AlterPartitionReassignments", 0},
+    {"ListPartitionReassignments", 0},
+    {"OffsetDelete", kNoFlexibleVersion},
 };
 
 }  // namespace

@@ -62,6 +62,9 @@ enum class ApiKey : int16_t {
   kDeleteGroups = 42,
   kElectLeaders = 43,
   kIncrementalAlterConfigs = 44,
+  kAlterPartitionReassignments = 45,
+  kListPartitionReassignments = 46,
+  kOffsetDelete = 47,
 };
 
 // Sentinel for "this API has no flexible version".

@@ -466,7 +466,11 @@ Status SerdeDescribeGroupsResponse(Io& io, DescribeGroupsResponse& m, int16_t v)
 // --------------------------------------------------------------- ListGroups
 
 template <typename Io>
-Status SerdeListGroupsRequest(Io& io, ListGroupsRequest& /*m*/, int16_t /*v*/) {
+Status SerdeListGroupsRequest(Io& io, ListGroupsRequest& m, int16_t v) {
+  if (v >= 4) {
+    RETURN_IF_ERROR(
+        io.Array(m.states_filter, 1, [](Io& io, std::string& s) { return io.String(s); }));
+  }
   return io.Tags();
 }
 
@@ -474,9 +478,10 @@ template <typename Io>
 Status SerdeListGroupsResponse(Io& io, ListGroupsResponse& m, int16_t v) {
   if (v >= 1) RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
   RETURN_IF_ERROR(io.Error(m.error_code));
-  RETURN_IF_ERROR(io.Array(m.groups, 4, [&](Io& io, ListGroupsResponse::Group& g) -> Status {
+  RETURN_IF_ERROR(io.Array(m.groups, 3, [&](Io& io, ListGroupsResponse::Group& g) -> Status {
     RETURN_IF_ERROR(io.String(g.group_id));
     RETURN_IF_ERROR(io.String(g.protocol_type));
+    if (v >= 4) RETURN_IF_ERROR(io.String(g.group_state));
     return io.Tags();
   }));
   return io.Tags();
@@ -754,6 +759,36 @@ Status SerdeDeleteGroupsResponse(Io& io, DeleteGroupsResponse& m, int16_t /*v*/)
   return io.Tags();
 }
 
+// ------------------------------------------------------------- OffsetDelete
+
+template <typename Io>
+Status SerdeOffsetDeleteRequest(Io& io, OffsetDeleteRequest& m, int16_t /*v*/) {
+  RETURN_IF_ERROR(io.String(m.group_id));
+  RETURN_IF_ERROR(io.Array(m.topics, 6, [&](Io& io, OffsetDeleteRequest::Topic& t) -> Status {
+    RETURN_IF_ERROR(io.String(t.name));
+    RETURN_IF_ERROR(io.Int32Array(t.partitions));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeOffsetDeleteResponse(Io& io, OffsetDeleteResponse& m, int16_t /*v*/) {
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Array(m.topics, 6, [&](Io& io, OffsetDeleteResponse::Topic& t) -> Status {
+    RETURN_IF_ERROR(io.String(t.name));
+    RETURN_IF_ERROR(
+        io.Array(t.partitions, 6, [&](Io& io, OffsetDeleteResponse::Partition& p) -> Status {
+          RETURN_IF_ERROR(io.Strong(p.partition_index));
+          RETURN_IF_ERROR(io.Error(p.error_code));
+          return io.Tags();
+        }));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
 // -------------------------------------------------- IncrementalAlterConfigs
 
 template <typename Io>
@@ -832,6 +867,8 @@ BRAID_DEFINE_CODEC(DeleteGroupsRequest, SerdeDeleteGroupsRequest)
 BRAID_DEFINE_CODEC(DeleteGroupsResponse, SerdeDeleteGroupsResponse)
 BRAID_DEFINE_CODEC(IncrementalAlterConfigsRequest, SerdeIncrementalAlterConfigsRequest)
 BRAID_DEFINE_CODEC(IncrementalAlterConfigsResponse, SerdeIncrementalAlterConfigsResponse)
+BRAID_DEFINE_CODEC(OffsetDeleteRequest, SerdeOffsetDeleteRequest)
+BRAID_DEFINE_CODEC(OffsetDeleteResponse, SerdeOffsetDeleteResponse)
 
 #undef BRAID_DEFINE_CODEC
 

@@ -429,6 +429,9 @@ struct DescribeGroupsResponse {
 // ------------------------------------------------------------- ListGroups (16)
 
 struct ListGroupsRequest {
+  // v4+ (KIP-518): only groups in these states (case-insensitive); empty =
+  // all groups.
+  std::vector<std::string> states_filter;
   BRAID_KAFKA_MESSAGE_METHODS(kListGroups)
 };
 
@@ -436,6 +439,7 @@ struct ListGroupsResponse {
   struct Group {
     std::string group_id;
     std::string protocol_type;
+    std::string group_state;  // v4+
   };
   int32_t throttle_time_ms = 0;  // v1+
   ErrorCode error_code = ErrorCode::kNone;
@@ -692,6 +696,33 @@ struct DeleteGroupsResponse {
   BRAID_KAFKA_MESSAGE_METHODS(kDeleteGroups)
 };
 
+// ----------------------------------------------------------- OffsetDelete (47)
+
+struct OffsetDeleteRequest {
+  struct Topic {
+    std::string name;
+    std::vector<int32_t> partitions;
+  };
+  std::string group_id;
+  std::vector<Topic> topics;
+  BRAID_KAFKA_MESSAGE_METHODS(kOffsetDelete)
+};
+
+struct OffsetDeleteResponse {
+  struct Partition {
+    PartitionId partition_index{0};
+    ErrorCode error_code = ErrorCode::kNone;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+  };
+  ErrorCode error_code = ErrorCode::kNone;
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;
+  BRAID_KAFKA_MESSAGE_METHODS(kOffsetDelete)
+};
+
 // ------------------------------------------------ IncrementalAlterConfigs (44)
 
 // IncrementalAlterConfigs config operations.
@@ -724,31 +755,53 @@ struct IncrementalAlterConfigsResponse {
 
 #undef BRAID_KAFKA_MESSAGE_METHODS
 
+// The first non-zero error code in a response, for logs: the top-level
+// error_code first, then those of its responses/topics/partitions/groups/
+// results in order; kNone if every part succeeded.
+template <typename T>
+ErrorCode FirstErrorCode(const T& msg) {
+  ErrorCode first = ErrorCode::kNone;
+  auto note = [&first](ErrorCode e) {
+    if (first == ErrorCode::kNone) first = e;
+  };
+  if constexpr (requires { msg.error_code; }) note(msg.error_code);
+  auto each = [&](const auto& items) {
+    for (const auto& item : items) note(FirstErrorCode(item));
+  };
+  if constexpr (requires { msg.responses.begin(); }) each(msg.responses);
+  if constexpr (requires { msg.topics.begin(); }) each(msg.topics);
+  if constexpr (requires { msg.partitions.begin(); }) each(msg.partitions);
+  if constexpr (requires { msg.groups.begin(); }) each(msg.groups);
+  if constexpr (requires { msg.results.begin(); }) each(msg.results);
+  return first;
+}
+
 // X(key, Name) once per API with a NameRequest/NameResponse pair above, `key`
 // being its ApiKey enumerator: one list for code that must handle every API.
-#define BRAID_KAFKA_FOR_EACH_API(X)      \
-  X(kProduce, Produce)                   \
-  X(kFetch, Fetch)                       \
-  X(kListOffsets, ListOffsets)           \
-  X(kMetadata, Metadata)                 \
-  X(kOffsetCommit, OffsetCommit)         \
-  X(kOffsetFetch, OffsetFetch)           \
-  X(kFindCoordinator, FindCoordinator)   \
-  X(kJoinGroup, JoinGroup)               \
-  X(kHeartbeat, Heartbeat)               \
-  X(kLeaveGroup, LeaveGroup)             \
-  X(kSyncGroup, SyncGroup)               \
-  X(kDescribeGroups, DescribeGroups)     \
-  X(kListGroups, ListGroups)             \
-  X(kApiVersions, ApiVersions)           \
-  X(kCreateTopics, CreateTopics)         \
-  X(kDeleteTopics, DeleteTopics)         \
-  X(kDeleteRecords, DeleteRecords)       \
-  X(kInitProducerId, InitProducerId)     \
-  X(kDescribeConfigs, DescribeConfigs)   \
-  X(kAlterConfigs, AlterConfigs)         \
-  X(kCreatePartitions, CreatePartitions) \
-  X(kDeleteGroups, DeleteGroups)         \
-  X(kIncrementalAlterConfigs, IncrementalAlterConfigs)
+#define BRAID_KAFKA_FOR_EACH_API(X)                    \
+  X(kProduce, Produce)                                 \
+  X(kFetch, Fetch)                                     \
+  X(kListOffsets, ListOffsets)                         \
+  X(kMetadata, Metadata)                               \
+  X(kOffsetCommit, OffsetCommit)                       \
+  X(kOffsetFetch, OffsetFetch)                         \
+  X(kFindCoordinator, FindCoordinator)                 \
+  X(kJoinGroup, JoinGroup)                             \
+  X(kHeartbeat, Heartbeat)                             \
+  X(kLeaveGroup, LeaveGroup)                           \
+  X(kSyncGroup, SyncGroup)                             \
+  X(kDescribeGroups, DescribeGroups)                   \
+  X(kListGroups, ListGroups)                           \
+  X(kApiVersions, ApiVersions)                         \
+  X(kCreateTopics, CreateTopics)                       \
+  X(kDeleteTopics, DeleteTopics)                       \
+  X(kDeleteRecords, DeleteRecords)                     \
+  X(kInitProducerId, InitProducerId)                   \
+  X(kDescribeConfigs, DescribeConfigs)                 \
+  X(kAlterConfigs, AlterConfigs)                       \
+  X(kCreatePartitions, CreatePartitions)               \
+  X(kDeleteGroups, DeleteGroups)                       \
+  X(kIncrementalAlterConfigs, IncrementalAlterConfigs) \
+  X(kOffsetDelete, OffsetDelete)
 
 }  // namespace braid::kafka

@@ -41,7 +41,9 @@ void SendResponse(const RequestContext& ctx, const Resp& resp, const RespondFn& 
     respond(HandlerResult::Close());
     return;
   }
-  respond(HandlerResult::Response(std::move(frame).value()));
+  HandlerResult result = HandlerResult::Response(std::move(frame).value());
+  result.error_code = static_cast<int16_t>(FirstErrorCode(resp));
+  respond(std::move(result));
 }
 
 // An ApiHandler that decodes `Req`, then calls

@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "base/strings.h"
 #include "io/file_system.h"
@@ -281,7 +282,48 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
       inner(std::move(res));
     };
   }
+  if (spdlog::should_log(spdlog::level::debug)) {
+    // The request log: one line per request (debug: rate-limited per client
+    // address and API; trace: every request).
+    wrapped = [this, inner = std::move(wrapped), header = ctx.header, conn,
+               request_bytes = frame->size() + 4, start = ctx.received_us](HandlerResult res) {
+      LogRequest(conn, header, request_bytes, res, clock_->MonotonicMicros() - start);
+      inner(std::move(res));
+    };
+  }
   it->second(ctx, &r, std::move(wrapped));
+}
+
+void Broker::LogRequest(const ConnectionInfo& conn, const RequestHeader& header,
+                        size_t request_bytes, const HandlerResult& res, int64_t latency_us) {
+  const std::string_view api = ApiKeyName(header.api_key);
+  uint64_t suppressed = 0;
+  if (!spdlog::should_log(spdlog::level::trace)) {
+    const std::string_view host = std::string_view(conn.peer).substr(0, conn.peer.rfind(':'));
+    if (!request_log_limiter_.Allow(std::string(host) + " " + std::string(api), &suppressed)) {
+      return;
+    }
+  }
+  std::string outcome;
+  switch (res.kind) {
+    case HandlerResult::Kind::kResponse:
+      outcome = std::to_string(res.frame.size()) + " B out, error " +
+                std::to_string(res.error_code) + " " +
+                std::string(ErrorCodeName(static_cast<ErrorCode>(res.error_code)));
+      break;
+    case HandlerResult::Kind::kNoResponse:
+      outcome = "no response (acks=0)";
+      break;
+    case HandlerResult::Kind::kClose:
+      outcome = "connection closed";
+      break;
+  }
+  LOG_DEBUG("kafka: {} v{} corr {} client '{}' from {} (conn {}): {} B in, {}, {:.3f} ms{}", api,
+            header.api_version, header.correlation_id,
+            EscapeForLog(header.client_id.value_or(""), 128), conn.peer, conn.id, request_bytes,
+            outcome, static_cast<double>(latency_us) / 1000.0,
+            suppressed > 0 ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
+                           : std::string());
 }
 
 void Broker::HandleApiVersions(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
@@ -309,9 +351,20 @@ void Broker::HandleApiVersions(const RequestContext& ctx, Reader* body, const Re
   SendResponse(ctx, SupportedVersions(), respond);
 }
 
+bool IsKafkaInternalTopic(std::string_view topic) {
+  return topic == "__consumer_offsets" || topic == "__transaction_state";
+}
+
+bool IsReservedTopicName(std::string_view topic) {
+  return IsKafkaInternalTopic(topic) || topic == "_schemas" || topic.substr(0, 2) == "__";
+}
+
 ErrorCode Broker::EnsureTopic(const std::string& topic, bool auto_create) {
   if (log_->HasTopic(topic)) return ErrorCode::kNone;
   if (!log::Log::ValidateTopicName(topic).ok()) return ErrorCode::kInvalidTopicException;
+  // Internal names are never created as ordinary topics: `__consumer_offsets`
+  // belongs to the group coordinator, `_schemas` to the schema registry.
+  if (IsReservedTopicName(topic)) return ErrorCode::kUnknownTopicOrPartition;
   if (!auto_create || !options_.auto_create_topics) return ErrorCode::kUnknownTopicOrPartition;
   Status s = log_->CreateTopic(topic, -1);
   if (s.ok()) {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/log_limiter.h"
 #include "base/status.h"
 #include "base/strong_type.h"
 #include "kafka/protocol/messages.h"
@@ -77,8 +78,8 @@ struct BrokerOptions {
   // partitions. Default: null (no sequence checks).
   ProducerStateManager* producers = nullptr;
   // Called (on an io thread) when a client connection closed, with its
-  // ConnectionInfo::id; e.g. GroupCoordinator::OnConnectionClosed so that
-  // members of a killed consumer leave at once. Default: none.
+  // ConnectionInfo::id; e.g. GroupCoordinator::OnConnectionClosed, which
+  // drops group answers parked for that connection. Default: none.
   std::function<void(uint64_t connection_id)> on_connection_closed;
   // Called after DeleteTopics deleted `topic`, e.g.
   // GroupCoordinator::OnTopicDeleted. Default: none.
@@ -153,10 +154,19 @@ class Broker final : public RequestHandler {
   void HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest& req,
                            const std::function<void(const DeleteRecordsResponse&)>& reply);
 
+  // Fetch v0-3 (handlers/fetch_legacy.cc): wraps `reply` so that each
+  // partition's batches are down-converted to magic 0 (v0-1) or 1 (v2-3),
+  // records below the partition's fetch offset left out.
+  static std::function<void(const FetchResponse&)> DownConvertingFetchReply(
+      int16_t version, const FetchRequest& req, std::function<void(const FetchResponse&)> reply);
   // Fetch internals (handlers/fetch.cc).
   void EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final);
   void FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp);
   static uint64_t FetchConnectionId(const FetchOp& op);
+
+  // The request log line of one answered request (see HandleRequest).
+  void LogRequest(const ConnectionInfo& conn, const RequestHeader& header, size_t request_bytes,
+                  const HandlerResult& res, int64_t latency_us);
 
   // Rebuilds the producer state of `partition` from the log once (no-op
   // without options_.producers or when already done).
@@ -180,6 +190,9 @@ class Broker final : public RequestHandler {
   std::mutex producers_mu_;  // serializes recovery; guards recovered_
   std::set<std::pair<std::string, int32_t>> recovered_;
 
+  // Request log: at most 20 lines per second per client address and API.
+  LogLimiter request_log_limiter_{20, 1000};
+
   std::mutex fetch_mu_;
   std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_
 
@@ -193,6 +206,16 @@ class Broker final : public RequestHandler {
   metrics::Gauge* connections_ = nullptr;
   metrics::Counter* connections_total_ = nullptr;
 };
+
+// Topics of Kafka's own, which Metadata marks internal: `__consumer_offsets`
+// and `__transaction_state`.
+bool IsKafkaInternalTopic(std::string_view topic);
+// Names reserved for the system: Kafka's internal topics, the schema
+// registry's `_schemas`, and every name starting with "__". A Metadata or
+// Produce request never auto-creates one, and Produce to one is refused
+// with INVALID_TOPIC_EXCEPTION (Kafka's "Cannot append to internal topic");
+// the broker's own roles write them in process.
+bool IsReservedTopicName(std::string_view topic);
 
 // Reads "<dir>/cluster_id" or creates it with a fresh random id (22
 // characters, base64url of 16 random bytes, like Kafka's). Creates `dir`.

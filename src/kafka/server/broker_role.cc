@@ -25,7 +25,10 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
 
   // Consumer groups and idempotent producers (kafka/group/README.md).
   GroupCoordinatorOptions go;
-  go.offsets_dir = io::JoinPath(data, "__consumer_offsets");
+  go.log = log;  // __consumer_offsets lives in the broker's log
+  go.store.num_partitions = options_.offsets_topic_num_partitions;
+  // Data dirs of older braid versions: offsets.log is migrated into the topic.
+  go.store.legacy_dir = io::JoinPath(data, "__consumer_offsets");
   go.initial_rebalance_delay_ms = options_.group_initial_rebalance_delay_ms;
   coordinator_ = std::make_unique<GroupCoordinator>(fs, SystemClock(), go);
   RETURN_IF_ERROR(coordinator_->Open());

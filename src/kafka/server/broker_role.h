@@ -1,5 +1,6 @@
 // BrokerRole: the Kafka broker as a runtime role, with consumer groups
-// (committed offsets under <data>/__consumer_offsets), idempotent producers
+// (committed offsets in the log's __consumer_offsets topic; a legacy
+// <data>/__consumer_offsets/offsets.log is migrated into it), idempotent producers
 // (<data>/producer_ids, <data>/producer-state/) and, when the runtime has a
 // registry::RecordValidator (the registry role started first), produce-time
 // schema validation. Broker metrics go to the runtime's registry.
@@ -32,6 +33,9 @@ struct BrokerRoleOptions {
   int io_threads = 2;
   // group.initial.rebalance.delay.ms. Default: 3000.
   int32_t group_initial_rebalance_delay_ms = 3000;
+  // offsets.topic.num.partitions: partitions of __consumer_offsets when it is
+  // created. Default: 50.
+  int32_t offsets_topic_num_partitions = 50;
 };
 
 class BrokerRole final : public runtime::Role {

@@ -6,7 +6,8 @@
 //
 // The broker must also, for groups to behave:
 //   * call GroupCoordinator::OnConnectionClosed(conn.id) from
-//     Broker::OnConnectionClosed (members of a killed client leave at once);
+//     Broker::OnConnectionClosed (drops JoinGroup/SyncGroup answers parked
+//     for a closed connection; membership is unchanged, as in Kafka);
 //   * call GroupCoordinator::Tick() about every 100 ms;
 // and for idempotent producers, run each Produce batch through
 // ProducerStateManager::CheckAndAppend (see README.md).
@@ -47,6 +48,7 @@ inline void RegisterGroupApis(Broker* broker, GroupHandlers* h) {
   BRAID_GROUP_SYNC_API(DescribeGroups);
   BRAID_GROUP_SYNC_API(ListGroups);
   BRAID_GROUP_SYNC_API(DeleteGroups);
+  BRAID_GROUP_SYNC_API(OffsetDelete);
   BRAID_GROUP_SYNC_API(InitProducerId);
 #undef BRAID_GROUP_SYNC_API
   // Asynchronous APIs: the reply comes when the rebalance gets there.

@@ -30,6 +30,8 @@ struct HandlerResult {
   };
   Kind kind = Kind::kResponse;
   std::string frame;
+  // The response's first Kafka error code (0: none), for the request log.
+  int16_t error_code = 0;
 
   static HandlerResult Response(std::string frame) {
     return HandlerResult{Kind::kResponse, std::move(frame)};

@@ -6,7 +6,15 @@ const { Kafka, logLevel } = require('kafkajs');
 
 const [bootstrap, group, topic] = process.argv.slice(2);
 const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: 'kjs-group' });
-const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 500 });
+// A short session (a killed member is taken over after it, as in Kafka), so
+// the long poll must be shorter still: kafkajs heartbeats and rejoins only
+// between fetches (default maxWaitTimeInMs 5000 would outlast the session).
+const consumer = kafka.consumer({
+  groupId: group,
+  sessionTimeout: 6000,
+  heartbeatInterval: 500,
+  maxWaitTimeInMs: 500,
+});
 
 consumer.on(consumer.events.GROUP_JOIN, (e) => {
   const parts = (e.payload.memberAssignment[topic] || []).slice().sort((a, b) => a - b);

@@ -23,8 +23,19 @@ class GroupCoordinatorTest : public ::testing::Test {
 
   void Reopen(int32_t initial_delay_ms = 0) {
     coord_.reset();
+    log_.reset();
+    log::LogOptions lo;
+    lo.fs = &fs_;
+    lo.clock = &clock_;
+    auto log = log::Log::Open("/data/log", lo);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(*log);
+    if (!log_->HasTopic("t")) {
+      ASSERT_TRUE(log_->CreateTopic("t", 3).ok());
+    }
     GroupCoordinatorOptions o;
-    o.offsets_dir = "/data/offsets";
+    o.log = log_.get();
+    o.store.num_partitions = 4;
     o.initial_rebalance_delay_ms = initial_delay_ms;
     o.offsets_retention_ms = retention_ms_;
     o.offsets_retention_check_interval_ms = 1000;
@@ -102,6 +113,7 @@ class GroupCoordinatorTest : public ::testing::Test {
   io::MemoryFileSystem fs_;
   ManualClock clock_;
   int64_t retention_ms_ = 7LL * 24 * 3600 * 1000;
+  std::unique_ptr<log::Log> log_;
   std::unique_ptr<GroupCoordinator> coord_;
 };
 
@@ -294,7 +306,9 @@ TEST_F(GroupCoordinatorTest, RebalanceTimeoutDropsMembersThatDoNotRejoin) {
   EXPECT_EQ(Beat(a, 1), ErrorCode::kUnknownMemberId);
 }
 
-TEST_F(GroupCoordinatorTest, DisconnectRemovesDynamicMemberPromptly) {
+TEST_F(GroupCoordinatorTest, DisconnectKeepsMemberUntilSessionTimeout) {
+  // Kafka's rule: a closed connection means nothing; a killed consumer
+  // leaves after its session timeout.
   std::string a = JoinStableSingle(1);
   auto jb = Join("", 2);
   auto ja = Join(a, 1);
@@ -302,22 +316,63 @@ TEST_F(GroupCoordinatorTest, DisconnectRemovesDynamicMemberPromptly) {
   Sync(b, 2, {}, 2);
   Sync(a, 2, {{a, "x"}, {b, "y"}}, 1);
   coord_->OnConnectionClosed(2);  // B was kill -9'ed
+  EXPECT_EQ(State(), "Stable");
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  // B never heartbeats again: gone after its 10 s session.
+  for (int i = 0; i < 3; ++i) {
+    Advance(3000);
+    EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  }
+  Advance(1500);
   EXPECT_EQ(Beat(a, 2), ErrorCode::kRebalanceInProgress);
   auto ja2 = Join(a, 1);
   ASSERT_TRUE(ja2->r);
   EXPECT_EQ(ja2->r->members.size(), 1u);
 }
 
-TEST_F(GroupCoordinatorTest, DisconnectDropsParkedCallbacks) {
+TEST_F(GroupCoordinatorTest, RequestsOnNewConnectionsKeepTheMember) {
+  // Old kafka-go: JoinGroup, SyncGroup and Heartbeat each on a short-lived
+  // connection of its own; current kafka-go rejoins on a new connection.
+  auto j = Join("", 1);
+  ASSERT_TRUE(j->r);
+  std::string a = j->r->member_id;
+  coord_->OnConnectionClosed(1);
+  auto s = Sync(a, j->r->generation_id, {{a, "A"}}, 2);
+  ASSERT_TRUE(s->r);
+  EXPECT_EQ(s->r->error, ErrorCode::kNone);
+  EXPECT_EQ(s->r->assignment, "A");
+  coord_->OnConnectionClosed(2);
+  EXPECT_EQ(Beat(a, j->r->generation_id), ErrorCode::kNone);
+  auto j2 = Join(a, 3);
+  ASSERT_TRUE(j2->r);
+  EXPECT_EQ(j2->r->error, ErrorCode::kNone);
+  EXPECT_EQ(j2->r->member_id, a);
+  // The leader's rejoin starts a new generation (Kafka's rule); a follower's
+  // unchanged rejoin in Stable would get the current one.
+  EXPECT_EQ(j2->r->generation_id, j->r->generation_id + 1);
+}
+
+TEST_F(GroupCoordinatorTest, DisconnectDropsParkedCallbacksButMemberCountsAsJoined) {
   std::string a = JoinStableSingle(1);
   auto jb = Join("", 2);
   EXPECT_FALSE(jb->r);
   coord_->OnConnectionClosed(2);
-  // B's join is never answered (its connection is gone); A rejoins alone.
+  // B's join is never answered (its connection is gone) but B is a member
+  // that joined: the rebalance completes with both, as in Kafka.
   auto ja = Join(a, 1);
   ASSERT_TRUE(ja->r);
-  EXPECT_EQ(ja->r->members.size(), 1u);
+  EXPECT_EQ(ja->r->members.size(), 2u);
   EXPECT_FALSE(jb->r);
+  // B never syncs nor heartbeats: after its session timeout it is removed
+  // and A gets the group alone.
+  auto sa = Sync(a, 2, {{a, "x"}}, 1);
+  Advance(5000);
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kNone);
+  Advance(5500);
+  EXPECT_EQ(Beat(a, 2), ErrorCode::kRebalanceInProgress);
+  auto ja2 = Join(a, 1);
+  ASSERT_TRUE(ja2->r);
+  EXPECT_EQ(ja2->r->members.size(), 1u);
 }
 
 TEST_F(GroupCoordinatorTest, LeaderSyncTimeoutRestartsRebalance) {
@@ -406,7 +461,7 @@ TEST_F(GroupCoordinatorTest, InitialRebalanceDelayGathersMembers) {
 
 TEST_F(GroupCoordinatorTest, LoadInProgressBeforeOpen) {
   GroupCoordinatorOptions o;
-  o.offsets_dir = "/x";
+  o.log = log_.get();
   GroupCoordinator c(&fs_, &clock_, o);
   EXPECT_FALSE(c.IsReady());
   HeartbeatParams p;
@@ -498,6 +553,32 @@ TEST_F(GroupCoordinatorTest, CommitValidation) {
   Join(a, 1);
   EXPECT_EQ(coord_->OffsetCommit(Commit(2, a, 7)).partitions[0].second,
             ErrorCode::kRebalanceInProgress);
+}
+
+TEST_F(GroupCoordinatorTest, CommitToUnknownTopicOrPartitionFailsPerPartition) {
+  OffsetCommitParams p = Commit(-1, "", 5);
+  OffsetCommitParams::Partition missing;
+  missing.tp = {"nope", 0};
+  missing.offset = 1;
+  p.partitions.push_back(missing);
+  missing.tp = {"t", 9};  // the topic has 3 partitions
+  p.partitions.push_back(missing);
+  auto r = coord_->OffsetCommit(p);
+  ASSERT_EQ(r.partitions.size(), 4u);
+  EXPECT_EQ(r.partitions[0].second, ErrorCode::kNone);
+  EXPECT_EQ(r.partitions[1].second, ErrorCode::kNone);
+  EXPECT_EQ(r.partitions[2].second, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_EQ(r.partitions[3].second, ErrorCode::kUnknownTopicOrPartition);
+  auto f = coord_->OffsetFetch("g", std::nullopt);
+  EXPECT_EQ(f.partitions.size(), 2u);
+}
+
+TEST_F(GroupCoordinatorTest, GenerationsContinueAfterRestart) {
+  std::string a = JoinStableSingle();  // generation 1, recorded when stable
+  Reopen();
+  auto j = Join("");
+  ASSERT_TRUE(j->r);
+  EXPECT_EQ(j->r->generation_id, 2);
 }
 
 TEST_F(GroupCoordinatorTest, OffsetsSurviveRestart) {

@@ -27,8 +27,14 @@ Resp RoundTrip(const Resp& r, int16_t version) {
 class GroupHandlersTest : public ::testing::Test {
  protected:
   GroupHandlersTest() {
+    log::LogOptions lo;
+    lo.fs = &fs_;
+    lo.clock = &clock_;
+    log_ = std::move(*log::Log::Open("/data/log", lo));
+    EXPECT_TRUE(log_->CreateTopic("t", 2).ok());
     GroupCoordinatorOptions o;
-    o.offsets_dir = "/data/offsets";
+    o.log = log_.get();
+    o.store.num_partitions = 2;
     o.initial_rebalance_delay_ms = 0;
     coord_ = std::make_unique<GroupCoordinator>(&fs_, &clock_, o);
     ids_ = *ProducerIdManager::Open(&fs_, "/data/producer_ids");
@@ -54,6 +60,7 @@ class GroupHandlersTest : public ::testing::Test {
 
   io::MemoryFileSystem fs_;
   ManualClock clock_;
+  std::unique_ptr<log::Log> log_;
   std::unique_ptr<GroupCoordinator> coord_;
   std::unique_ptr<ProducerIdManager> ids_;
   std::unique_ptr<GroupHandlers> h_;

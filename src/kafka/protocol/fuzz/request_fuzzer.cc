@@ -1,14 +1,17 @@
 // libFuzzer target: Kafka request frames (header + body of every implemented
-// API and version) and RecordBatch v2 parsing with record iteration.
+// API and version), RecordBatch v2 parsing with record iteration, and the
+// magic 0/1 MessageSet conversions of Produce v0-2 / Fetch v0-3.
 //
-// Input: the first byte selects the mode; the rest is a request without its
-// size prefix (mode even) or a records field (mode odd).
+// Input: the first byte selects the mode (byte % 6); the rest is a request
+// without its size prefix (modes 0, 2), a records field (1, 3), a MessageSet
+// to up-convert (4) or batches to down-convert (5).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "kafka/protocol/protocol.h"
+#include "log/legacy_records.h"
 #include "log/records.h"
 
 namespace braid::kafka {
@@ -73,13 +76,32 @@ void FuzzRecords(std::string_view data, bool verify_crc) {
   }
 }
 
+void FuzzLegacy(std::string_view data, bool up) {
+  if (up) {
+    log::UpConvertOptions o;
+    o.max_decompressed_size = 1 << 20;
+    auto converted = log::UpConvertMessageSet(data, o);
+    // What the broker appends must pass the log's append validation.
+    if (converted.ok() && !log::ValidateBatch(converted->batch).ok()) __builtin_trap();
+    log::DecodeMessageSet(data, 1 << 20).status().IgnoreError();
+    return;
+  }
+  for (int8_t magic : {log::kMagicV0, log::kMagicV1}) {
+    log::DownConvertOptions o;
+    o.max_decompressed_size = 1 << 20;
+    auto down = log::DownConvertBatches(data, magic, o);
+    // What the broker sends an old client must decode.
+    if (down.ok() && !log::DecodeMessageSet(down->message_set, 256u << 20).ok()) __builtin_trap();
+  }
+}
+
 }  // namespace
 }  // namespace braid::kafka
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0:
     case 2:
       braid::kafka::FuzzRequest(in);
@@ -89,6 +111,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       braid::kafka::FuzzRecords(in, /*verify_crc=*/true);
+      break;
+    case 4:
+      braid::kafka::FuzzLegacy(in, /*up=*/true);
+      break;
+    case 5:
+      braid::kafka::FuzzLegacy(in, /*up=*/false);
       break;
   }
   return 0;

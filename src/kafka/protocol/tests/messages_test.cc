@@ -717,7 +717,7 @@ TEST(ApiVersionsTest, SupportedListsTheTable) {
   for (const auto& a : r.api_keys) {
     if (a.api_key == 1) {
       found = true;
-      EXPECT_EQ(a.min_version, 4);
+      EXPECT_EQ(a.min_version, 0);
       EXPECT_EQ(a.max_version, 11);
     }
   }

@@ -319,7 +319,10 @@ TEST(ApiVersionsTableTest, RangesAndHeaderVersions) {
   EXPECT_EQ(produce->min_version, 0);
   EXPECT_EQ(produce->max_version, 7);
   EXPECT_TRUE(IsSupportedVersion(0, 2));
-  EXPECT_FALSE(IsSupportedVersion(1, 3));
+  // Fetch v0-3 (old message formats, down-converted) and v12+ (flexible).
+  EXPECT_TRUE(IsSupportedVersion(1, 0));
+  EXPECT_TRUE(IsSupportedVersion(1, 3));
+  EXPECT_FALSE(IsSupportedVersion(1, 12));
   EXPECT_TRUE(IsSupportedVersion(0, 7));
   EXPECT_FALSE(IsSupportedVersion(0, 8));
   // librdkafka's group/LZ4 features need FindCoordinator min 0 (brief §1.1).

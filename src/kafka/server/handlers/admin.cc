@@ -112,6 +112,11 @@ void Broker::HandleDeleteTopics(const RequestContext& ctx, DeleteTopicsRequest& 
   for (const auto& name : req.topic_names) {
     DeleteTopicsResponse::Result& r = resp.responses.emplace_back();
     r.name = name;
+    if (IsKafkaInternalTopic(name)) {
+      // The group coordinator's store lives there.
+      r.error_code = ErrorCode::kInvalidRequest;
+      continue;
+    }
     auto info = log_->DescribeTopic(name);
     Status s = log_->DeleteTopic(name);
     r.error_code = ErrorCodeForStatus(s, ErrorCode::kInvalidTopicException);
@@ -140,6 +145,12 @@ void Broker::HandleCreatePartitions(
     if (!info.ok()) {
       r.error_code = ErrorCode::kUnknownTopicOrPartition;
       r.error_message = "unknown topic '" + t.name + "'";
+      continue;
+    }
+    if (IsKafkaInternalTopic(t.name)) {
+      // Groups are mapped to partitions by the partition count.
+      r.error_code = ErrorCode::kInvalidRequest;
+      r.error_message = "the partitions of internal topic '" + t.name + "' cannot change";
       continue;
     }
     if (t.count <= info->partition_count) {
@@ -337,6 +348,12 @@ void Broker::HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest
       auto partition = log_->GetPartition(topic.name, part.partition_index);
       if (!partition.ok()) {
         rp.error_code = ErrorCode::kUnknownTopicOrPartition;
+        continue;
+      }
+      auto info = log_->DescribeTopic(topic.name);
+      if (info.ok() && !info->config.deletes()) {
+        // Kafka: records of a compacted topic cannot be deleted.
+        rp.error_code = ErrorCode::kPolicyViolation;
         continue;
       }
       Offset target = part.offset.value() == -1 ? (*partition)->high_watermark() : part.offset;

@@ -1,5 +1,6 @@
 // Fetch (key 1), v4-v11: whole batches starting with the one that contains
 // the fetch offset, KIP-74 size limits, long poll woken by log appends.
+// v0-3 take the same path; their reply is down-converted (fetch_legacy.cc).
 #include <algorithm>
 #include <limits>
 
@@ -104,6 +105,10 @@ FetchBuild BuildFetch(log::Log* log, const FetchRequest& req) {
 
 void Broker::HandleFetch(const RequestContext& ctx, FetchRequest& req,
                          std::function<void(const FetchResponse&)> reply) {
+  if (ctx.header.api_version < 4) {
+    // Fetch v0-3 carry magic 0/1 MessageSets (handlers/fetch_legacy.cc).
+    reply = DownConvertingFetchReply(ctx.header.api_version, req, std::move(reply));
+  }
   auto op = std::make_shared<FetchOp>();
   op->ctx = ctx;
   op->reply = std::move(reply);

@@ -1,4 +1,4 @@
-// Metadata (key 3) v0-v7 and ListOffsets (key 2) v1-v3.
+// Metadata (key 3) v0-v7 and ListOffsets (key 2) v0-v3.
 #include "base/logging.h"
 #include "kafka/server/broker.h"
 
@@ -9,6 +9,7 @@ namespace {
 void FillTopic(const log::TopicInfo& info, NodeId node, MetadataResponse::Topic* t) {
   t->error_code = ErrorCode::kNone;
   t->name = info.name;
+  t->is_internal = IsKafkaInternalTopic(info.name);
   t->partitions.clear();
   t->partitions.reserve(static_cast<size_t>(info.partition_count));
   for (int32_t i = 0; i < info.partition_count; ++i) {
@@ -92,7 +93,12 @@ void Broker::HandleListOffsets(const RequestContext& ctx, ListOffsetsRequest& re
       } else {
         rp.error_code = ErrorCode::kInvalidRequest;  // -3.. need newer versions
       }
-      if (part.max_num_offsets > 0 && rp.error_code == ErrorCode::kNone) {
+      // v0 answers a list of at most MaxNumOffsets offsets: the one found
+      // (empty when no record has the timestamp). Kafka's v0 lists segment
+      // base offsets for timestamps and for LATEST with MaxNumOffsets > 1;
+      // braid answers the exact offset of v1+ (one entry), which is what the
+      // v0 clients we know (sarama, Burrow: MaxNumOffsets 1) use.
+      if (part.max_num_offsets > 0 && rp.error_code == ErrorCode::kNone && rp.offset.value() >= 0) {
         rp.old_style_offsets = {rp.offset.value()};
       }
     }

@@ -1,11 +1,13 @@
-// Produce (key 0): RecordBatch v2 only (v0-2 requests carry magic 0/1
-// MessageSets: INVALID_RECORD), exactly one batch per partition, answered
-// after the batch is in the log. Each batch is first offered to
-// BrokerOptions::validate_batch (schema validation), then, with
-// BrokerOptions::producers, to the idempotent-producer sequence check.
+// Produce (key 0): exactly one RecordBatch v2 per partition (v3+), or for
+// v0-2 a magic 0/1 MessageSet that is up-converted to one RecordBatch v2 as
+// Kafka 3.x does (log/legacy_records.h), answered after the batch is in the
+// log. Each batch is first offered to BrokerOptions::validate_batch (schema
+// validation), then, with BrokerOptions::producers, to the
+// idempotent-producer sequence check.
 #include "base/logging.h"
 #include "kafka/group/producer_state_log.h"
 #include "kafka/server/broker.h"
+#include "log/legacy_records.h"
 #include "log/record_batch.h"
 #include "log/records.h"
 
@@ -27,8 +29,10 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
   for (auto& topic : req.topics) {
     ProduceResponse::Topic& rt = resp.responses.emplace_back();
     rt.name = topic.name;
-    ErrorCode topic_error = acks_valid ? EnsureTopic(topic.name, /*auto_create=*/true)
-                                       : ErrorCode::kInvalidRequiredAcks;
+    ErrorCode topic_error = !acks_valid ? ErrorCode::kInvalidRequiredAcks
+                            : IsReservedTopicName(topic.name)
+                                ? ErrorCode::kInvalidTopicException  // internal: no client writes
+                                : EnsureTopic(topic.name, /*auto_create=*/true);
     for (auto& part : topic.partitions) {
       ProduceResponse::Partition& rp = rt.partitions.emplace_back();
       rp.partition_index = part.partition_index;
@@ -45,6 +49,25 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       }
       // Produce v3+ carries exactly one magic-2 batch per partition.
       std::string_view records = part.records ? std::string_view(*part.records) : "";
+      std::string converted;
+      if (ctx.header.api_version < 3) {
+        auto magic = log::PeekMagic(records);
+        if (magic.ok() && (*magic == log::kMagicV0 || *magic == log::kMagicV1)) {
+          // Old MessageSet: one RecordBatch v2 with the same records, as
+          // Kafka's LogValidator converts it on append.
+          auto up = log::UpConvertMessageSet(records);
+          if (!up.ok()) {
+            rp.error_code = ErrorCodeForStatus(up.status());
+            rp.log_start_offset = (*partition)->log_start_offset();
+            LOG_DEBUG("kafka: produce v{} to {}-{}: {}", ctx.header.api_version, topic.name,
+                      part.partition_index.value(), up.status().ToString());
+            any_error = true;
+            continue;
+          }
+          converted = std::move(up->batch);
+          records = converted;
+        }
+      }
       auto header = log::ParseBatchHeader(records);
       if (!header.ok()) {
         // A magic-2 batch that is cut or malformed is CORRUPT_MESSAGE; old

@@ -382,8 +382,8 @@ TEST_F(BrokerTest, MalformedRequestsCloseTheConnection) {
     std::string f;
     Writer w(&f);
     w.WriteInt32(10);
-    w.WriteInt16(1);  // Fetch v3 is not advertised
-    w.WriteInt16(3);
+    w.WriteInt16(1);  // Fetch v12 is not advertised
+    w.WriteInt16(12);
     w.WriteInt32(1);
     w.WriteNullableString(std::nullopt);
     c.SendRaw(f);
