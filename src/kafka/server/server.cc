@@ -2,6 +2,12 @@
 
 #include <utility>  // must precede Asio (Boost 1.74 with g++ 12)
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,6 +20,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -46,12 +53,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
         info_(std::move(info)),
         max_frame_(opts.max_frame_bytes),
         max_in_flight_(opts.max_in_flight_per_connection),
+        sendfile_(opts.sendfile),
         handler_(handler) {}
 
   const ConnectionInfo& info() const { return info_; }
 
   void Start() {
     auto self = shared_from_this();
+    // sendfile(2) must never block an io thread.
+    boost::system::error_code ec;
+    socket_.native_non_blocking(true, ec);
+    if (ec) sendfile_ = false;
     handler_->OnConnectionOpened(info_);
     asio::co_spawn(
         strand_, [self] { return self->ReadLoop(); }, asio::detached);
@@ -144,8 +156,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
           break;
         }
         if (slot->result.kind == HandlerResult::Kind::kResponse && !slot->result.frame.empty()) {
-          co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (slot->result.file_parts.empty()) {
+            co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+          } else {
+            co_await WriteWithFileParts(slot->result, ec);
+          }
           if (ec) {
             CloseNow();
             break;
@@ -162,6 +178,91 @@ class Connection : public std::enable_shared_from_this<Connection> {
     CloseNow();
   }
 
+  // Writes a response whose file parts come from files: the frame's bytes
+  // up to each part, then the part (sendfile(2), or read and copied), then
+  // the rest. The socket is corked meanwhile (TCP_CORK), so that the frame
+  // header and the file bytes leave together in full segments.
+  asio::awaitable<void> WriteWithFileParts(const HandlerResult& r, boost::system::error_code& ec) {
+    const bool zero_copy = sendfile_;
+    if (zero_copy) SetCork(true);
+    size_t at = 0;
+    for (const HandlerResult::FilePart& part : r.file_parts) {
+      if (part.at > at) {
+        co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, part.at - at),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        at = part.at;
+      }
+      if (zero_copy && part.file->fd() >= 0) {
+        co_await SendFile(part, ec);
+      } else {
+        co_await CopyFile(part, ec);
+      }
+      if (ec) co_return;
+    }
+    if (at < r.frame.size()) {
+      co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, r.frame.size() - at),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    if (zero_copy) SetCork(false);  // pushes the last partial segment out
+  }
+
+  asio::awaitable<void> SendFile(const HandlerResult::FilePart& part,
+                                 boost::system::error_code& ec) {
+    off_t off = static_cast<off_t>(part.position);
+    uint64_t left = part.size;
+    while (left > 0) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, 1 << 30));
+      ssize_t n = ::sendfile(socket_.native_handle(), part.file->fd(), &off, chunk);
+      if (n > 0) {
+        left -= static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n == 0) {
+        // The file is shorter than the range: the response cannot be
+        // completed, and its size prefix is already out.
+        LOG_WARN("kafka: connection {}: segment file ended {} bytes early", info_.id, left);
+        ec = asio::error::make_error_code(asio::error::misc_errors::eof);
+        co_return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = boost::system::error_code(errno, boost::system::system_category());
+        co_return;
+      }
+      co_await socket_.async_wait(tcp::socket::wait_write,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  asio::awaitable<void> CopyFile(const HandlerResult::FilePart& part,
+                                 boost::system::error_code& ec) {
+    std::string buf;
+    uint64_t done = 0;
+    while (done < part.size) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(part.size - done, 1 << 20));
+      buf.resize(n);
+      Result<size_t> got = part.file->Read(part.position + done, n, buf.data());
+      if (!got.ok() || *got != n) {
+        LOG_WARN("kafka: connection {}: reading a segment file: {}", info_.id,
+                 got.ok() ? "short read" : got.status().ToString());
+        ec = asio::error::make_error_code(asio::error::misc_errors::eof);
+        co_return;
+      }
+      co_await asio::async_write(socket_, asio::buffer(buf),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      done += n;
+    }
+  }
+
+  void SetCork(bool on) {
+    int v = on ? 1 : 0;
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
+
   std::shared_ptr<std::atomic<bool>> server_stopped_;
   Strand strand_;
   tcp::socket socket_;
@@ -170,6 +271,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionInfo info_;
   int32_t max_frame_;
   int max_in_flight_;
+  bool sendfile_;
   RequestHandler* handler_;
   std::deque<std::shared_ptr<Slot>> slots_;  // on strand_
   bool read_done_ = false;                   // on strand_
