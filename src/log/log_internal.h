@@ -112,8 +112,10 @@ class Segment {
   Status Load(bool active, uint64_t* truncated_bytes);
   // Opens the .log for appending (after Load of the active segment).
   Status OpenForAppend();
-  // Appends one batch (base offset already assigned).
-  Status Append(std::string_view batch, const BatchHeader& h, int64_t now_ms);
+  // Appends one batch, given as its first bytes and the rest (written
+  // together, uncopied); the base offset field already holds the assigned
+  // offset.
+  Status Append(std::string_view head, std::string_view rest, const BatchHeader& h, int64_t now_ms);
   // Cuts the file back to `size` after a failed append.
   Status RollbackTo(uint64_t size);
   // fsyncs the .log; OK and no-op once the writer is closed (sealed).

@@ -254,11 +254,18 @@ Status Partition::AppendValidated(std::string_view batch, const BatchHeader& h, 
     }
     active = segments_.back();
   }
-  std::string copy(batch);
-  coding::EncodeBigEndian64(copy.data() + kBaseOffsetPos, static_cast<uint64_t>(base));
   BatchHeader stored = h;
   stored.base_offset = Offset(base);
+  // The batch is written as received after its base offset field (8 bytes,
+  // which the CRC does not cover), without copying it, unless the broker
+  // time must be stamped into it.
+  char base_field[8];
+  coding::EncodeBigEndian64(base_field, static_cast<uint64_t>(base));
+  std::string_view rest = batch.substr(kBaseOffsetPos + 8);
+  std::string copy;
   if (config_.message_timestamp_type == TimestampType::kLogAppendTime) {
+    copy.assign(batch);
+    coding::EncodeBigEndian64(copy.data() + kBaseOffsetPos, static_cast<uint64_t>(base));
     int16_t attrs = static_cast<int16_t>(h.attributes | 0x8);
     copy[kAttributesPos] = static_cast<char>((attrs >> 8) & 0xff);
     copy[kAttributesPos + 1] = static_cast<char>(attrs & 0xff);
@@ -267,9 +274,10 @@ Status Partition::AppendValidated(std::string_view batch, const BatchHeader& h, 
     stored.attributes = attrs;
     stored.max_timestamp = now_ms;
     result->log_append_time_ms = now_ms;
+    rest = std::string_view(copy).substr(kBaseOffsetPos + 8);
   }
   const uint64_t before = active->size();
-  Status s = active->Append(copy, stored, now_ms);
+  Status s = active->Append(std::string_view(base_field, 8), rest, stored, now_ms);
   if (!s.ok()) {
     Status rb = active->RollbackTo(before);
     if (!rb.ok()) {
