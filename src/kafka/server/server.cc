@@ -11,13 +11,13 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -41,15 +41,19 @@ namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Strand = asio::strand<asio::io_context::executor_type>;
+  // The io_context of the one io thread that runs this connection: its
+  // reader, writer and response hand-overs never run concurrently.
+  using IoExecutor = asio::io_context::executor_type;
 
-  Connection(tcp::socket socket, Strand strand, ConnectionInfo info, const ServerOptions& opts,
-             RequestHandler* handler, std::shared_ptr<std::atomic<bool>> server_stopped)
+  // `socket` belongs to `io`.
+  Connection(tcp::socket socket, asio::io_context& io, ConnectionInfo info,
+             const ServerOptions& opts, RequestHandler* handler,
+             std::shared_ptr<std::atomic<bool>> server_stopped)
       : server_stopped_(std::move(server_stopped)),
-        strand_(std::move(strand)),
+        exec_(io.get_executor()),
         socket_(std::move(socket)),
-        wake_writer_(strand_),
-        wake_reader_(strand_),
+        wake_writer_(exec_),
+        wake_reader_(exec_),
         info_(std::move(info)),
         max_frame_(opts.max_frame_bytes),
         max_in_flight_(opts.max_in_flight_per_connection),
@@ -57,6 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         handler_(handler) {}
 
   const ConnectionInfo& info() const { return info_; }
+  const IoExecutor& executor() const { return exec_; }
 
   void Start() {
     auto self = shared_from_this();
@@ -66,15 +71,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) sendfile_ = false;
     handler_->OnConnectionOpened(info_);
     asio::co_spawn(
-        strand_, [self] { return self->ReadLoop(); }, asio::detached);
+        exec_, [self] { return self->ReadLoop(); }, asio::detached);
     asio::co_spawn(
-        strand_, [self] { return self->WriteLoop(); }, asio::detached);
+        exec_, [self] { return self->WriteLoop(); }, asio::detached);
   }
 
   // Thread-safe.
   void Close() {
     auto self = shared_from_this();
-    asio::post(strand_, [self] { self->CloseNow(); });
+    asio::post(exec_, [self] { self->CloseNow(); });
   }
 
  private:
@@ -133,7 +138,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       auto self = shared_from_this();
       handler_->HandleRequest(info_, std::move(frame), [self, slot](HandlerResult r) {
         if (self->server_stopped_->load()) return;
-        asio::post(self->strand_, [self, slot, r = std::move(r)]() mutable {
+        // Inline when the handler answered right away (on this thread):
+        // one hand-over less per request.
+        asio::dispatch(self->exec_, [self, slot, r = std::move(r)]() mutable {
           slot->result = std::move(r);
           slot->done = true;
           self->wake_writer_.cancel();
@@ -264,7 +271,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<std::atomic<bool>> server_stopped_;
-  Strand strand_;
+  IoExecutor exec_;
   tcp::socket socket_;
   asio::steady_timer wake_writer_;
   asio::steady_timer wake_reader_;
@@ -273,37 +280,65 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int max_in_flight_;
   bool sendfile_;
   RequestHandler* handler_;
-  std::deque<std::shared_ptr<Slot>> slots_;  // on strand_
-  bool read_done_ = false;                   // on strand_
-  bool closed_ = false;                      // on strand_
+  std::deque<std::shared_ptr<Slot>> slots_;  // on exec_
+  bool read_done_ = false;                   // on exec_
+  bool closed_ = false;                      // on exec_
 };
 
 }  // namespace
 
+// One io_context per io thread: a connection lives on one of them (round
+// robin), so its reader, writer and hand-overs need no locks and wake no
+// other thread; only Executor work and log wake-ups cross threads.
 struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public Executor {
   ServerOptions options;
   RequestHandler* handler = nullptr;
-  asio::io_context io;
-  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per io thread
+  std::atomic<size_t> next_context{0};
+  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
   std::vector<std::thread> threads;
   std::atomic<int> port{0};
   std::atomic<bool> stopped{false};
   // Shared with connections: respond callbacks that outlive the server must
-  // not post to its io_context.
+  // not post to its io_contexts.
   std::shared_ptr<std::atomic<bool>> stopped_flag = std::make_shared<std::atomic<bool>>(false);
   std::atomic<uint64_t> next_conn_id{1};
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns;  // guarded by mu
   std::set<std::shared_ptr<asio::steady_timer>> timers;           // guarded by mu
 
+  explicit Impl(ServerOptions o) : options(std::move(o)) {
+    const int n = std::max(1, options.threads);
+    for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  }
+
+  asio::io_context& NextContext() {
+    return *contexts[next_context.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+  }
+
   void Post(std::function<void()> fn) override {
     if (stopped.load()) return;
-    asio::post(io, std::move(fn));
+    asio::post(NextContext(), std::move(fn));
+  }
+
+  void PostToConnection(uint64_t connection_id, std::function<void()> fn) override {
+    if (stopped.load()) return;
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = conns.find(connection_id);
+      if (it != conns.end()) conn = it->second.lock();
+    }
+    if (conn) {
+      asio::post(conn->executor(), std::move(fn));
+    } else {
+      asio::post(NextContext(), std::move(fn));
+    }
   }
 
   std::function<void()> RunAfter(int64_t delay_ms, std::function<void()> fn) override {
     if (stopped.load()) return [] {};
-    auto timer = std::make_shared<asio::steady_timer>(io);
+    auto timer = std::make_shared<asio::steady_timer>(NextContext());
     timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -317,18 +352,17 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       }
       if (!ec && !stopped.load()) fn();
     });
-    auto* ioc = &io;
-    return [weak, ioc] {
-      if (auto t = weak.lock()) asio::post(*ioc, [t] { t->cancel(); });
+    return [weak] {
+      if (auto t = weak.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
     };
   }
 
-  // Runs on the io threads; Impl outlives them (Stop() joins).
+  // Runs on contexts[0]; Impl outlives the io threads (Stop() joins).
   asio::awaitable<void> Accept() {
     for (;;) {
       boost::system::error_code ec;
-      auto strand = asio::make_strand(io);
-      tcp::socket socket(strand);
+      asio::io_context& io = NextContext();
+      tcp::socket socket(io);
       co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
@@ -340,7 +374,7 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       info.id = next_conn_id.fetch_add(1);
       auto remote = socket.remote_endpoint(ec);
       info.peer = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
-      auto conn = std::make_shared<Connection>(std::move(socket), strand, std::move(info), options,
+      auto conn = std::make_shared<Connection>(std::move(socket), io, std::move(info), options,
                                                handler, stopped_flag);
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -355,8 +389,8 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
   }
 };
 
-Server::Server(ServerOptions options, RequestHandler* handler) : impl_(std::make_shared<Impl>()) {
-  impl_->options = std::move(options);
+Server::Server(ServerOptions options, RequestHandler* handler)
+    : impl_(std::make_shared<Impl>(std::move(options))) {
   impl_->handler = handler;
 }
 
@@ -372,7 +406,7 @@ Status Server::Start() {
   auto addr = asio::ip::make_address(hp.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
   tcp::endpoint ep(addr, hp.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
@@ -382,11 +416,12 @@ Status Server::Start() {
   impl_->acceptor = std::move(acceptor);
   Impl* impl = impl_.get();
   asio::co_spawn(
-      impl_->io, [impl] { return impl->Accept(); }, asio::detached);
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([impl] {
-      auto guard = asio::make_work_guard(impl->io);
-      impl->io.run();
+      *impl_->contexts[0], [impl] { return impl->Accept(); }, asio::detached);
+  for (auto& io : impl_->contexts) {
+    asio::io_context* ctx = io.get();
+    impl_->threads.emplace_back([ctx] {
+      auto guard = asio::make_work_guard(*ctx);
+      ctx->run();
     });
   }
   return Status::OK();
@@ -397,7 +432,7 @@ void Server::Stop() {
   if (impl->stopped.exchange(true)) return;
   impl->stopped_flag->store(true);
   if (impl->acceptor) {
-    asio::post(impl->io, [impl] {
+    asio::post(*impl->contexts[0], [impl] {
       boost::system::error_code ec;
       impl->acceptor->close(ec);
     });
@@ -414,22 +449,26 @@ void Server::Stop() {
   }
   for (auto& c : conns) c->Close();
   conns.clear();
-  for (auto& t : timers) asio::post(impl->io, [t] { t->cancel(); });
+  for (auto& t : timers) asio::post(t->get_executor(), [t] { t->cancel(); });
   timers.clear();
-  // Let the closes and cancellations run, then stop the loop.
+  // Let the closes and cancellations run, then stop the loops.
   if (!impl->threads.empty()) {
-    std::promise<void> drained;
-    auto fut = drained.get_future();
-    asio::post(impl->io, [&drained] { drained.set_value(); });
-    fut.wait_for(std::chrono::seconds(2));
+    for (auto& io : impl->contexts) {
+      std::promise<void> drained;
+      auto fut = drained.get_future();
+      asio::post(*io, [&drained] { drained.set_value(); });
+      fut.wait_for(std::chrono::seconds(2));
+    }
   }
-  impl->io.stop();
+  for (auto& io : impl->contexts) io->stop();
   for (auto& t : impl->threads) t.join();
   impl->threads.clear();
   // Run what is still ready (aborted operations) so that their captures,
-  // which may own connections, are released before the io_context dies.
-  impl->io.restart();
-  impl->io.poll();
+  // which may own connections, are released before the io_contexts die.
+  for (auto& io : impl->contexts) {
+    io->restart();
+    io->poll();
+  }
 }
 
 }  // namespace braid::kafka

@@ -1,6 +1,8 @@
 // The Kafka network server: a TCP acceptor and one pair of coroutines per
-// connection (a reader and an in-order writer) on an Asio io_context run by a
-// small thread pool. It knows frames, not messages: each frame is handed to a
+// connection (a reader and an in-order writer). Each io thread runs its own
+// Asio io_context and owns the connections assigned to it (round robin), so
+// a connection's work never hops threads. It knows frames, not messages:
+// each frame is handed to a
 // RequestHandler, which answers through a callback (from any thread, at any
 // later time). Responses are written strictly in request order per
 // connection, even when handlers complete out of order (a parked Fetch delays
@@ -82,7 +84,7 @@ class RequestHandler {
 struct ServerOptions {
   // "HOST:PORT" to bind; port 0 picks a free port. Default: "127.0.0.1:9092".
   std::string listen = "127.0.0.1:9092";
-  // Io threads. Default: 2.
+  // Io threads, each with its own io_context and connections. Default: 2.
   int threads = 2;
   // Largest accepted request frame (socket.request.max.bytes).
   // Default: 104857600 (100 MiB).

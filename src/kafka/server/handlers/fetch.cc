@@ -184,12 +184,15 @@ void Broker::EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final) {
     op->cancel_timer =
         executor->RunAfter(delay_ms, [this, op] { EvaluateFetch(op, /*final=*/true); });
   }
+  const uint64_t conn_id = op->ctx.conn.id;
   for (auto& [p, offset] : b.wait_on) {
-    auto id = p->RegisterWaiter(offset, [this, executor, weak = std::weak_ptr<FetchOp>(op)] {
-      executor->Post([this, weak] {
-        if (auto o = weak.lock()) EvaluateFetch(o, /*final=*/false);
-      });
-    });
+    // Re-evaluated on the consumer's own io thread, which writes the answer.
+    auto id =
+        p->RegisterWaiter(offset, [this, executor, conn_id, weak = std::weak_ptr<FetchOp>(op)] {
+          executor->PostToConnection(conn_id, [this, weak] {
+            if (auto o = weak.lock()) EvaluateFetch(o, /*final=*/false);
+          });
+        });
     op->waiters.emplace_back(p, id);
   }
 }
