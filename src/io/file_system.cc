@@ -4,6 +4,15 @@
 
 namespace braid::io {
 
+Status WritableFile::AppendParts(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (std::string_view p : parts) n += p.size();
+  std::string all;
+  all.reserve(n);
+  for (std::string_view p : parts) all.append(p);
+  return Append(all);
+}
+
 Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path, uint64_t max_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, fs->NewRandomAccessFile(path));
   ASSIGN_OR_RETURN(uint64_t size, file->Size());

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ class WritableFile {
   virtual ~WritableFile() = default;
   // Appends `data` at the end of the file.
   virtual Status Append(std::string_view data) = 0;
+  // Appends the concatenation of `parts` as one Append, without the caller
+  // copying them together (writev(2) on the POSIX file system). Default:
+  // concatenates them and calls Append once.
+  virtual Status AppendParts(std::initializer_list<std::string_view> parts);
   // Makes all appended data durable (fdatasync).
   virtual Status Sync() = 0;
   // Flushes and closes; further calls fail. The destructor closes too.

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,37 @@ class PosixWritableFile final : public WritableFile {
       }
       data.remove_prefix(static_cast<size_t>(n));
       size_ += static_cast<uint64_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status AppendParts(std::initializer_list<std::string_view> parts) override {
+    if (fd_ < 0) return Status::FailedPrecondition(path_ + ": file is closed");
+    constexpr size_t kMaxParts = 8;
+    if (parts.size() > kMaxParts) return WritableFile::AppendParts(parts);
+    iovec iov[kMaxParts];
+    size_t n = 0;
+    for (std::string_view p : parts) {
+      if (p.empty()) continue;
+      iov[n].iov_base = const_cast<char*>(p.data());
+      iov[n].iov_len = p.size();
+      ++n;
+    }
+    size_t first = 0;
+    while (first < n) {
+      ssize_t w = ::writev(fd_, iov + first, static_cast<int>(n - first));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("writev", path_);
+      }
+      size_ += static_cast<uint64_t>(w);
+      // Skip what was written; a partial write leaves the rest for the next round.
+      size_t done = static_cast<size_t>(w);
+      while (first < n && done >= iov[first].iov_len) done -= iov[first++].iov_len;
+      if (first < n) {
+        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + done;
+        iov[first].iov_len -= done;
+      }
     }
     return Status::OK();
   }

@@ -188,7 +188,51 @@ Status Log::Close() {
     Status s = p->Close(false);
     if (first.ok() && !s.ok()) first = s;
   }
+  env_->syncer.Stop();
   return first;
+}
+
+bool SyncThread::Schedule(std::shared_ptr<Partition> p) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return false;
+    queue_.push_back(std::move(p));
+    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void SyncThread::Stop() {
+  std::thread t;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopped_ = true;
+    t = std::move(thread_);
+  }
+  cv_.notify_one();
+  if (!t.joinable()) return;
+  if (t.get_id() == std::this_thread::get_id()) {
+    t.detach();  // Log::Close from a SyncAsync callback: the loop ends on its own
+  } else {
+    t.join();
+  }
+}
+
+void SyncThread::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [&] { return stopped_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopped
+    // One round: every partition queued so far. Appends made while a round
+    // runs queue their partitions for the next one.
+    std::vector<std::shared_ptr<Partition>> round;
+    round.swap(queue_);
+    l.unlock();
+    for (auto& p : round) p->RunDeferredSync();
+    round.clear();
+    l.lock();
+  }
 }
 
 Status Log::ValidateTopicName(std::string_view name) {

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -19,12 +21,37 @@
 
 namespace braid::log {
 
+// The log's background fsync thread: runs Partition::RunDeferredSync for
+// partitions with pending SyncAsync callers (group commit). Started on first
+// use; Stop() (Log::Close) joins it, and later Schedule calls are ignored.
+class SyncThread {
+ public:
+  SyncThread() = default;
+  ~SyncThread() { Stop(); }
+  SyncThread(const SyncThread&) = delete;
+  SyncThread& operator=(const SyncThread&) = delete;
+
+  // Queues `p` for the next round. Returns false after Stop().
+  bool Schedule(std::shared_ptr<Partition> p);
+  void Stop();
+
+ private:
+  void Run();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Partition>> queue_;  // guarded by mu_
+  bool stopped_ = false;                           // guarded by mu_
+  std::thread thread_;                             // started under mu_
+};
+
 // Shared by a Log and its partitions.
 struct PartitionEnv {
   io::FileSystem* fs = nullptr;
   Clock* clock = nullptr;
   LogOptions options;
   std::atomic<uint64_t> fsyncs{0};
+  SyncThread syncer;
 
   Status Sync(io::WritableFile* f) {
     fsyncs.fetch_add(1, std::memory_order_relaxed);
@@ -85,8 +112,10 @@ class Segment {
   Status Load(bool active, uint64_t* truncated_bytes);
   // Opens the .log for appending (after Load of the active segment).
   Status OpenForAppend();
-  // Appends one batch (base offset already assigned).
-  Status Append(std::string_view batch, const BatchHeader& h, int64_t now_ms);
+  // Appends one batch, given as its first bytes and the rest (written
+  // together, uncopied); the base offset field already holds the assigned
+  // offset.
+  Status Append(std::string_view head, std::string_view rest, const BatchHeader& h, int64_t now_ms);
   // Cuts the file back to `size` after a failed append.
   Status RollbackTo(uint64_t size);
   // fsyncs the .log; OK and no-op once the writer is closed (sealed).

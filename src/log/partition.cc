@@ -254,11 +254,18 @@ Status Partition::AppendValidated(std::string_view batch, const BatchHeader& h, 
     }
     active = segments_.back();
   }
-  std::string copy(batch);
-  coding::EncodeBigEndian64(copy.data() + kBaseOffsetPos, static_cast<uint64_t>(base));
   BatchHeader stored = h;
   stored.base_offset = Offset(base);
+  // The batch is written as received after its base offset field (8 bytes,
+  // which the CRC does not cover), without copying it, unless the broker
+  // time must be stamped into it.
+  char base_field[8];
+  coding::EncodeBigEndian64(base_field, static_cast<uint64_t>(base));
+  std::string_view rest = batch.substr(kBaseOffsetPos + 8);
+  std::string copy;
   if (config_.message_timestamp_type == TimestampType::kLogAppendTime) {
+    copy.assign(batch);
+    coding::EncodeBigEndian64(copy.data() + kBaseOffsetPos, static_cast<uint64_t>(base));
     int16_t attrs = static_cast<int16_t>(h.attributes | 0x8);
     copy[kAttributesPos] = static_cast<char>((attrs >> 8) & 0xff);
     copy[kAttributesPos + 1] = static_cast<char>(attrs & 0xff);
@@ -267,9 +274,10 @@ Status Partition::AppendValidated(std::string_view batch, const BatchHeader& h, 
     stored.attributes = attrs;
     stored.max_timestamp = now_ms;
     result->log_append_time_ms = now_ms;
+    rest = std::string_view(copy).substr(kBaseOffsetPos + 8);
   }
   const uint64_t before = active->size();
-  Status s = active->Append(copy, stored, now_ms);
+  Status s = active->Append(std::string_view(base_field, 8), rest, stored, now_ms);
   if (!s.ok()) {
     Status rb = active->RollbackTo(before);
     if (!rb.ok()) {
@@ -288,6 +296,10 @@ Status Partition::AppendValidated(std::string_view batch, const BatchHeader& h, 
 }
 
 Result<AppendResult> Partition::Append(std::string_view batches) {
+  return Append(batches, AppendOptions{});
+}
+
+Result<AppendResult> Partition::Append(std::string_view batches, const AppendOptions& options) {
   // Validate everything before taking the lock.
   std::vector<AppendItem> items;
   size_t pos = 0;
@@ -313,10 +325,67 @@ Result<AppendResult> Partition::Append(std::string_view batches) {
   Result<AppendResult> result = AppendLocked(items.data(), items.size(), &sync_to);
   NotifyWaiters();
   if (result.ok() && sync_to > 0) {
+    if (options.defer_sync) {
+      result->needs_sync = flushed_.load() < sync_to;
+      result->flushed = !result->needs_sync;
+      return result;
+    }
     RETURN_IF_ERROR(SyncTo(sync_to));
     result->flushed = true;
   }
   return result;
+}
+
+void Partition::SyncAsync(Offset offset, std::function<void(Status)> done) {
+  if (flushed_.load() > offset.value()) {
+    done(Status::OK());
+    return;
+  }
+  Status usable;
+  {
+    // Close() changes the state before it settles the waiters under
+    // durable_mu_, so a waiter added here is always settled.
+    std::lock_guard<std::mutex> l(durable_mu_);
+    usable = CheckUsable();
+    if (usable.ok()) durable_waiters_.emplace_back(offset.value(), std::move(done));
+  }
+  if (!usable.ok()) {
+    done(usable);
+    return;
+  }
+  if (!sync_scheduled_.exchange(true) && !env_->syncer.Schedule(shared_from_this())) {
+    // Only after Log::Close, which closed this partition first: Close()
+    // settles the waiters.
+    sync_scheduled_.store(false);
+  }
+}
+
+void Partition::RunDeferredSync() {
+  sync_scheduled_.store(false);
+  int64_t target = -1;
+  {
+    std::lock_guard<std::mutex> l(durable_mu_);
+    for (const auto& w : durable_waiters_) target = std::max(target, w.first + 1);
+  }
+  if (target < 0) return;
+  Status s = flushed_.load() >= target ? Status::OK() : SyncTo(target);
+  SettleDurableWaiters(s);
+}
+
+void Partition::SettleDurableWaiters(const Status& s) {
+  std::vector<std::function<void(Status)>> ok, failed;
+  {
+    std::lock_guard<std::mutex> l(durable_mu_);
+    const int64_t flushed = flushed_.load();
+    auto it = std::partition(durable_waiters_.begin(), durable_waiters_.end(),
+                             [&](const auto& w) { return w.first >= flushed && s.ok(); });
+    for (auto j = it; j != durable_waiters_.end(); ++j) {
+      (j->first < flushed ? ok : failed).push_back(std::move(j->second));
+    }
+    durable_waiters_.erase(it, durable_waiters_.end());
+  }
+  for (auto& cb : ok) cb(Status::OK());
+  for (auto& cb : failed) cb(s);
 }
 
 Result<AppendResult> Partition::AppendLocked(const AppendItem* items, size_t n, int64_t* sync_to) {
@@ -600,6 +669,7 @@ Status Partition::Close(bool deleted) {
     state_.store(deleted ? State::kDeleted : State::kClosed);
   }
   NotifyWaiters();
+  SettleDurableWaiters(CheckUsable());
   return s;
 }
 

@@ -52,6 +52,21 @@ struct AppendResult {
   int64_t log_append_time_ms = -1;  // broker time stamped (LogAppendTime topics), else -1
   Offset log_start_offset;          // after the append
   bool flushed = false;             // true if the batch was fsynced before returning
+  // Only with AppendOptions::defer_sync: the append must be made durable
+  // before it is acknowledged (fsync_every_append, or flush.messages was
+  // reached) and was not synced yet: call SyncAsync(last_offset, ...).
+  bool needs_sync = false;
+};
+
+struct AppendOptions {
+  // Never fsync on the calling thread. When the append needs an fsync
+  // (LogOptions::fsync_every_append, flush.messages), Append returns at once
+  // with AppendResult::needs_sync set, and the caller makes it durable with
+  // Partition::SyncAsync, which shares one fsync among every append made
+  // before it starts (group commit on the log's sync thread). For network
+  // threads, which must not block on a disk flush. Default: false (Append
+  // fsyncs before returning when needed).
+  bool defer_sync = false;
 };
 
 // A byte range of one segment file holding whole batches, ready for
@@ -99,7 +114,7 @@ struct PartitionStats {
   uint64_t appended_batches = 0;
 };
 
-class Partition {
+class Partition : public std::enable_shared_from_this<Partition> {
  public:
   using WaiterId = uint64_t;
 
@@ -121,6 +136,16 @@ class Partition {
   // the partition rolls back the partial batch, or goes offline with
   // FailedPrecondition until reopened if even that fails).
   Result<AppendResult> Append(std::string_view batches);
+  Result<AppendResult> Append(std::string_view batches, const AppendOptions& options);
+
+  // Runs `done` once every offset <= `offset` is durable: at once, on the
+  // calling thread, if it already is (or the partition is closed/deleted:
+  // then with FailedPrecondition/NotFound); otherwise on the log's sync
+  // thread after the fsync that covers it (OK), or with the fsync's error
+  // (the partition is then offline). Concurrent callers share fsyncs: one
+  // fsync covers every append made before it started. `done` must be quick
+  // (e.g. encode and hand over a response); it runs without partition locks.
+  void SyncAsync(Offset offset, std::function<void(Status)> done);
 
   // Returns whole batches starting with the one containing `offset`, from one
   // segment, up to `max_bytes` in total but always at least one whole batch
@@ -185,6 +210,9 @@ class Partition {
   void SetConfig(const TopicConfig& config);
   // Retention, time-based roll, flush.ms.
   Status RunMaintenance(int64_t now_ms);
+  // Called by the log's sync thread: fsyncs what pending SyncAsync callers
+  // wait for and runs their callbacks.
+  void RunDeferredSync();
   // Flushes and closes files; later calls fail with FailedPrecondition
   // (deleted = true: NotFound). Wakes every waiter.
   Status Close(bool deleted);
@@ -214,6 +242,9 @@ class Partition {
   };
   // *sync_to: > 0 if the caller must SyncTo(*sync_to) after unlocking.
   Result<AppendResult> AppendLocked(const AppendItem* items, size_t n, int64_t* sync_to);
+  // Runs the SyncAsync callbacks that `s` settles: OK for offsets below
+  // flushed_offset(); if !s.ok(), every other one with `s`.
+  void SettleDurableWaiters(const Status& s);
   Status AppendValidated(std::string_view batch, const BatchHeader& h, int64_t now_ms,
                          AppendResult* result, int64_t* records);
   std::shared_ptr<const SegmentList> Snapshot() const;
@@ -256,6 +287,12 @@ class Partition {
   WaiterId running_waiter_ = 0;                                           // guarded by wait_mu_
   std::thread::id running_thread_;                                        // guarded by wait_mu_
   mutable std::condition_variable waiter_done_cv_;
+
+  // SyncAsync callers: (offset, callback), settled by RunDeferredSync/Close.
+  std::mutex durable_mu_;
+  std::vector<std::pair<int64_t, std::function<void(Status)>>>
+      durable_waiters_;                      // guarded by durable_mu_
+  std::atomic<bool> sync_scheduled_{false};  // queued on the sync thread
 };
 
 }  // namespace braid::log

@@ -251,15 +251,16 @@ Status Segment::Load(bool active, uint64_t* truncated_bytes) {
   return Status::OK();
 }
 
-Status Segment::Append(std::string_view batch, const BatchHeader& h, int64_t now_ms) {
+Status Segment::Append(std::string_view head, std::string_view rest, const BatchHeader& h,
+                       int64_t now_ms) {
   uint64_t pos = size_.load(std::memory_order_relaxed);
-  RETURN_IF_ERROR(writer_->Append(batch));
+  RETURN_IF_ERROR(writer_->AppendParts({head, rest}));
   AddIndexEntriesLocked(h, pos);
   if (roll_base_ms_.load(std::memory_order_relaxed) < 0) {
     roll_base_ms_.store(now_ms, std::memory_order_release);
   }
   next_offset_.store(h.next_offset().value(), std::memory_order_release);
-  size_.store(pos + batch.size(), std::memory_order_release);
+  size_.store(pos + head.size() + rest.size(), std::memory_order_release);
   return Status::OK();
 }
 

@@ -39,6 +39,18 @@ void BasicContract(FileSystem* fs, const std::string& root) {
     ASSERT_TRUE((*w)->Append("!").ok());
     ASSERT_TRUE((*w)->Close().ok());
   }
+  {
+    // AppendParts: one append of the concatenation.
+    std::string g = JoinPath(root, "x/y/g");
+    auto w = fs->NewWritableFile(g, OpenMode::kTruncate);
+    ASSERT_TRUE(w.ok());
+    const std::string big(300000, 'c');
+    ASSERT_TRUE((*w)->Append("0").ok());
+    ASSERT_TRUE((*w)->AppendParts({"ab", "", big, "d"}).ok());
+    EXPECT_EQ((*w)->Size(), 1u + 2 + big.size() + 1);
+    ASSERT_TRUE((*w)->Close().ok());
+    EXPECT_EQ(*ReadFileToString(fs, g), "0ab" + big + "d");
+  }
   EXPECT_EQ(fs->NewWritableFile(f, OpenMode::kCreateNew).status().code(),
             StatusCode::kAlreadyExists);
   EXPECT_EQ(*ReadFileToString(fs, f), "hello!");

@@ -2,6 +2,7 @@
 // fields in wire order with the versions that carry them.
 #include "kafka/protocol/messages.h"
 
+#include "kafka/protocol/header.h"
 #include "kafka/protocol/internal/serde.h"
 
 namespace braid::kafka {
@@ -127,6 +128,13 @@ Status SerdeFetchResponse(Io& io, FetchResponse& m, int16_t v) {
                              }));
       }
       if (v >= 11) RETURN_IF_ERROR(io.Int32(p.preferred_read_replica));
+      if constexpr (!Io::kDecoding) {
+        if (!p.records_slice.empty()) {
+          if (p.records) return Status::InvalidArgument("both records and records_slice are set");
+          RETURN_IF_ERROR(io.FileBytes(p.records_slice));
+          return io.Tags();
+        }
+      }
       RETURN_IF_ERROR(io.NullableBytes(p.records));
       return io.Tags();
     }));
@@ -825,6 +833,32 @@ BRAID_DEFINE_CODEC(ProduceRequest, SerdeProduceRequest)
 BRAID_DEFINE_CODEC(ProduceResponse, SerdeProduceResponse)
 BRAID_DEFINE_CODEC(FetchRequest, SerdeFetchRequest)
 BRAID_DEFINE_CODEC(FetchResponse, SerdeFetchResponse)
+
+uint64_t SplicedFrame::wire_size() const {
+  uint64_t n = bytes.size();
+  for (const RecordsSplice& s : splices) n += s.slice.size;
+  return n;
+}
+
+Result<SplicedFrame> EncodeFetchResponseFrame(int32_t correlation_id, int16_t version,
+                                              const FetchResponse& resp) {
+  RETURN_IF_ERROR(internal::CheckVersion(FetchResponse::kApiKey, version));
+  SplicedFrame frame;
+  Writer w(&frame.bytes);
+  const size_t size_pos = w.ReserveInt32();
+  EncodeResponseHeader(correlation_id,
+                       ResponseHeaderVersion(static_cast<int16_t>(FetchResponse::kApiKey), version),
+                       &w);
+  EncodeIo io(&w, IsFlexibleVersion(static_cast<int16_t>(FetchResponse::kApiKey), version),
+              &frame.splices);
+  RETURN_IF_ERROR(SerdeFetchResponse(io, const_cast<FetchResponse&>(resp), version));
+  const uint64_t size = frame.wire_size() - 4;
+  if (size > static_cast<uint64_t>(INT32_MAX)) {
+    return Status::InvalidArgument("Fetch response larger than INT32_MAX");
+  }
+  w.PatchInt32(size_pos, static_cast<int32_t>(size));
+  return frame;
+}
 BRAID_DEFINE_CODEC(ListOffsetsRequest, SerdeListOffsetsRequest)
 BRAID_DEFINE_CODEC(ListOffsetsResponse, SerdeListOffsetsResponse)
 BRAID_DEFINE_CODEC(MetadataRequest, SerdeMetadataRequest)

@@ -33,6 +33,7 @@
 #include "kafka/protocol/api_versions.h"
 #include "kafka/protocol/error_code.h"
 #include "kafka/protocol/wire.h"
+#include "log/partition.h"
 
 namespace braid::kafka {
 
@@ -125,6 +126,12 @@ struct FetchResponse {
     std::optional<std::vector<AbortedTransaction>> aborted_transactions;
     int32_t preferred_read_replica = -1;  // v11+; must be -1 (brief §8.15)
     std::optional<std::string> records;   // whole RecordBatches
+    // Encode only (the broker's zero-copy path): when not empty, the records
+    // are this byte range of a segment file, and `records` must be nullopt.
+    // Encode() reads the range into the output; EncodeFetchResponseFrame()
+    // leaves it out and says where it belongs, for sendfile(2). Decode never
+    // sets it.
+    log::FileSlice records_slice;
   };
   struct Topic {
     std::string name;
@@ -136,6 +143,26 @@ struct FetchResponse {
   std::vector<Topic> responses;
   BRAID_KAFKA_MESSAGE_METHODS(kFetch)
 };
+
+// A file range that belongs at byte `position` of an encoded frame.
+struct RecordsSplice {
+  size_t position = 0;
+  log::FileSlice slice;
+};
+
+// A frame whose `bytes` leave out the `splices` (ascending positions); the
+// frame's size prefix counts them.
+struct SplicedFrame {
+  std::string bytes;
+  std::vector<RecordsSplice> splices;
+  uint64_t wire_size() const;
+};
+
+// EncodeResponseFrame (header.h) for a Fetch response, except that every
+// partition's records_slice is left out of the bytes and listed in
+// `splices`, so that the transport can write it from the file (sendfile).
+Result<SplicedFrame> EncodeFetchResponseFrame(int32_t correlation_id, int16_t version,
+                                              const FetchResponse& resp);
 
 // ------------------------------------------------------------ ListOffsets (2)
 

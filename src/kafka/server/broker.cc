@@ -40,10 +40,19 @@ void Broker::RegisterBuiltinApis() {
   RegisterApi(ApiKey::kMetadata, TypedApiHandler<MetadataRequest, MetadataResponse>(
                                      [this](const RequestContext& ctx, MetadataRequest& req,
                                             auto reply) { HandleMetadata(ctx, req, reply); }));
-  RegisterApi(ApiKey::kFetch, TypedApiHandler<FetchRequest, FetchResponse>(
-                                  [this](const RequestContext& ctx, FetchRequest& req, auto reply) {
-                                    HandleFetch(ctx, req, std::move(reply));
-                                  }));
+  RegisterApi(ApiKey::kFetch, [this](const RequestContext& ctx, Reader* body, RespondFn respond) {
+    // Decoded here rather than by TypedApiHandler: the response is encoded
+    // with its records as file parts (handlers/fetch.cc).
+    FetchRequest req;
+    Status s = req.Decode(body, ctx.header.api_version);
+    if (!s.ok()) {
+      LOG_WARN("kafka: closing connection {} ({}): bad Fetch v{} request: {}", ctx.conn.id,
+               ctx.conn.peer, ctx.header.api_version, s.ToString());
+      respond(HandlerResult::Close());
+      return;
+    }
+    HandleFetch(ctx, req, std::move(respond));
+  });
   RegisterApi(ApiKey::kListOffsets,
               TypedApiHandler<ListOffsetsRequest, ListOffsetsResponse>(
                   [this](const RequestContext& ctx, ListOffsetsRequest& req, auto reply) {
@@ -146,6 +155,7 @@ Status Broker::Start() {
   so.listen = options_.listen;
   so.threads = options_.io_threads;
   so.max_frame_bytes = options_.max_frame_bytes;
+  so.sendfile = options_.sendfile;
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());
   ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(options_.listen));
@@ -275,7 +285,7 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
                                                                           : nullptr;
     wrapped = [inner = std::move(wrapped), h, out = bytes_out_, clock = clock_,
                start = ctx.received_us](HandlerResult res) {
-      out->Inc(res.frame.size());
+      out->Inc(res.wire_size());
       if (h != nullptr) {
         h->Observe(static_cast<double>(clock->MonotonicMicros() - start) / 1e6);
       }

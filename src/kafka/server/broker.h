@@ -67,6 +67,14 @@ struct BrokerOptions {
   // Upper bound on a Fetch's MaxWaitMs (longer waits are shortened).
   // Default: 60000.
   int32_t max_fetch_wait_ms = 60000;
+  // A partition's records in a Fetch response of at least this many bytes
+  // are written from the segment file (sendfile(2)) instead of being copied
+  // into the response; below it a copy costs less than the extra system
+  // calls. Default: 16384.
+  uint64_t fetch_zero_copy_min_bytes = 16384;
+  // Use sendfile(2) for those records (ServerOptions::sendfile); false reads
+  // and copies them in the server instead. Default: true.
+  bool sendfile = true;
   // Time source for latencies. Default: SystemClock().
   Clock* clock = nullptr;
   // Idempotent-producer state (kafka/group/producer_state.h); must outlive
@@ -134,8 +142,7 @@ class Broker final : public RequestHandler {
   void HandleMetadata(const RequestContext& ctx, MetadataRequest& req,
                       const std::function<void(const MetadataResponse&)>& reply);
   void HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond);
-  void HandleFetch(const RequestContext& ctx, FetchRequest& req,
-                   std::function<void(const FetchResponse&)> reply);
+  void HandleFetch(const RequestContext& ctx, FetchRequest& req, RespondFn respond);
   void HandleListOffsets(const RequestContext& ctx, ListOffsetsRequest& req,
                          const std::function<void(const ListOffsetsResponse&)>& reply);
   void HandleCreateTopics(const RequestContext& ctx, CreateTopicsRequest& req,

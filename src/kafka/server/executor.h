@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace braid::kafka {
 
@@ -13,6 +14,12 @@ class Executor {
   virtual ~Executor() = default;
   // Runs `fn` soon on one of the server's io threads.
   virtual void Post(std::function<void()> fn) = 0;
+  // Runs `fn` soon on the io thread of connection `connection_id`
+  // (ConnectionInfo::id), where its response will be written; on any io
+  // thread if the connection is gone. Default: Post(fn).
+  virtual void PostToConnection(uint64_t connection_id, std::function<void()> fn) {
+    Post(std::move(fn));
+  }
   // Runs `fn` on an io thread after `delay_ms` (>= 0). The returned function
   // cancels the timer (fn then never runs, unless it already started); it is
   // safe to call from any thread, more than once, and after `fn` ran.

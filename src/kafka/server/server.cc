@@ -2,18 +2,25 @@
 
 #include <utility>  // must precede Asio (Boost 1.74 with g++ 12)
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -34,35 +41,45 @@ namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Strand = asio::strand<asio::io_context::executor_type>;
+  // The io_context of the one io thread that runs this connection: its
+  // reader, writer and response hand-overs never run concurrently.
+  using IoExecutor = asio::io_context::executor_type;
 
-  Connection(tcp::socket socket, Strand strand, ConnectionInfo info, const ServerOptions& opts,
-             RequestHandler* handler, std::shared_ptr<std::atomic<bool>> server_stopped)
+  // `socket` belongs to `io`.
+  Connection(tcp::socket socket, asio::io_context& io, ConnectionInfo info,
+             const ServerOptions& opts, RequestHandler* handler,
+             std::shared_ptr<std::atomic<bool>> server_stopped)
       : server_stopped_(std::move(server_stopped)),
-        strand_(std::move(strand)),
+        exec_(io.get_executor()),
         socket_(std::move(socket)),
-        wake_writer_(strand_),
-        wake_reader_(strand_),
+        wake_writer_(exec_),
+        wake_reader_(exec_),
         info_(std::move(info)),
         max_frame_(opts.max_frame_bytes),
         max_in_flight_(opts.max_in_flight_per_connection),
+        sendfile_(opts.sendfile),
         handler_(handler) {}
 
   const ConnectionInfo& info() const { return info_; }
+  const IoExecutor& executor() const { return exec_; }
 
   void Start() {
     auto self = shared_from_this();
+    // sendfile(2) must never block an io thread.
+    boost::system::error_code ec;
+    socket_.native_non_blocking(true, ec);
+    if (ec) sendfile_ = false;
     handler_->OnConnectionOpened(info_);
     asio::co_spawn(
-        strand_, [self] { return self->ReadLoop(); }, asio::detached);
+        exec_, [self] { return self->ReadLoop(); }, asio::detached);
     asio::co_spawn(
-        strand_, [self] { return self->WriteLoop(); }, asio::detached);
+        exec_, [self] { return self->WriteLoop(); }, asio::detached);
   }
 
   // Thread-safe.
   void Close() {
     auto self = shared_from_this();
-    asio::post(strand_, [self] { self->CloseNow(); });
+    asio::post(exec_, [self] { self->CloseNow(); });
   }
 
  private:
@@ -121,7 +138,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       auto self = shared_from_this();
       handler_->HandleRequest(info_, std::move(frame), [self, slot](HandlerResult r) {
         if (self->server_stopped_->load()) return;
-        asio::post(self->strand_, [self, slot, r = std::move(r)]() mutable {
+        // Inline when the handler answered right away (on this thread):
+        // one hand-over less per request.
+        asio::dispatch(self->exec_, [self, slot, r = std::move(r)]() mutable {
           slot->result = std::move(r);
           slot->done = true;
           self->wake_writer_.cancel();
@@ -144,8 +163,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
           break;
         }
         if (slot->result.kind == HandlerResult::Kind::kResponse && !slot->result.frame.empty()) {
-          co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (slot->result.file_parts.empty()) {
+            co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+          } else {
+            co_await WriteWithFileParts(slot->result, ec);
+          }
           if (ec) {
             CloseNow();
             break;
@@ -162,46 +185,160 @@ class Connection : public std::enable_shared_from_this<Connection> {
     CloseNow();
   }
 
+  // Writes a response whose file parts come from files: the frame's bytes
+  // up to each part, then the part (sendfile(2), or read and copied), then
+  // the rest. The socket is corked meanwhile (TCP_CORK), so that the frame
+  // header and the file bytes leave together in full segments.
+  asio::awaitable<void> WriteWithFileParts(const HandlerResult& r, boost::system::error_code& ec) {
+    const bool zero_copy = sendfile_;
+    if (zero_copy) SetCork(true);
+    size_t at = 0;
+    for (const HandlerResult::FilePart& part : r.file_parts) {
+      if (part.at > at) {
+        co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, part.at - at),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        at = part.at;
+      }
+      if (zero_copy && part.file->fd() >= 0) {
+        co_await SendFile(part, ec);
+      } else {
+        co_await CopyFile(part, ec);
+      }
+      if (ec) co_return;
+    }
+    if (at < r.frame.size()) {
+      co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, r.frame.size() - at),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    if (zero_copy) SetCork(false);  // pushes the last partial segment out
+  }
+
+  asio::awaitable<void> SendFile(const HandlerResult::FilePart& part,
+                                 boost::system::error_code& ec) {
+    off_t off = static_cast<off_t>(part.position);
+    uint64_t left = part.size;
+    while (left > 0) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, 1 << 30));
+      ssize_t n = ::sendfile(socket_.native_handle(), part.file->fd(), &off, chunk);
+      if (n > 0) {
+        left -= static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n == 0) {
+        // The file is shorter than the range: the response cannot be
+        // completed, and its size prefix is already out.
+        LOG_WARN("kafka: connection {}: segment file ended {} bytes early", info_.id, left);
+        ec = asio::error::make_error_code(asio::error::misc_errors::eof);
+        co_return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = boost::system::error_code(errno, boost::system::system_category());
+        co_return;
+      }
+      co_await socket_.async_wait(tcp::socket::wait_write,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  asio::awaitable<void> CopyFile(const HandlerResult::FilePart& part,
+                                 boost::system::error_code& ec) {
+    std::string buf;
+    uint64_t done = 0;
+    while (done < part.size) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(part.size - done, 1 << 20));
+      buf.resize(n);
+      Result<size_t> got = part.file->Read(part.position + done, n, buf.data());
+      if (!got.ok() || *got != n) {
+        LOG_WARN("kafka: connection {}: reading a segment file: {}", info_.id,
+                 got.ok() ? "short read" : got.status().ToString());
+        ec = asio::error::make_error_code(asio::error::misc_errors::eof);
+        co_return;
+      }
+      co_await asio::async_write(socket_, asio::buffer(buf),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      done += n;
+    }
+  }
+
+  void SetCork(bool on) {
+    int v = on ? 1 : 0;
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+  }
+
   std::shared_ptr<std::atomic<bool>> server_stopped_;
-  Strand strand_;
+  IoExecutor exec_;
   tcp::socket socket_;
   asio::steady_timer wake_writer_;
   asio::steady_timer wake_reader_;
   ConnectionInfo info_;
   int32_t max_frame_;
   int max_in_flight_;
+  bool sendfile_;
   RequestHandler* handler_;
-  std::deque<std::shared_ptr<Slot>> slots_;  // on strand_
-  bool read_done_ = false;                   // on strand_
-  bool closed_ = false;                      // on strand_
+  std::deque<std::shared_ptr<Slot>> slots_;  // on exec_
+  bool read_done_ = false;                   // on exec_
+  bool closed_ = false;                      // on exec_
 };
 
 }  // namespace
 
+// One io_context per io thread: a connection lives on one of them (round
+// robin), so its reader, writer and hand-overs need no locks and wake no
+// other thread; only Executor work and log wake-ups cross threads.
 struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public Executor {
   ServerOptions options;
   RequestHandler* handler = nullptr;
-  asio::io_context io;
-  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per io thread
+  std::atomic<size_t> next_context{0};
+  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
   std::vector<std::thread> threads;
   std::atomic<int> port{0};
   std::atomic<bool> stopped{false};
   // Shared with connections: respond callbacks that outlive the server must
-  // not post to its io_context.
+  // not post to its io_contexts.
   std::shared_ptr<std::atomic<bool>> stopped_flag = std::make_shared<std::atomic<bool>>(false);
   std::atomic<uint64_t> next_conn_id{1};
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns;  // guarded by mu
   std::set<std::shared_ptr<asio::steady_timer>> timers;           // guarded by mu
 
+  explicit Impl(ServerOptions o) : options(std::move(o)) {
+    const int n = std::max(1, options.threads);
+    for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  }
+
+  asio::io_context& NextContext() {
+    return *contexts[next_context.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+  }
+
   void Post(std::function<void()> fn) override {
     if (stopped.load()) return;
-    asio::post(io, std::move(fn));
+    asio::post(NextContext(), std::move(fn));
+  }
+
+  void PostToConnection(uint64_t connection_id, std::function<void()> fn) override {
+    if (stopped.load()) return;
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = conns.find(connection_id);
+      if (it != conns.end()) conn = it->second.lock();
+    }
+    if (conn) {
+      asio::post(conn->executor(), std::move(fn));
+    } else {
+      asio::post(NextContext(), std::move(fn));
+    }
   }
 
   std::function<void()> RunAfter(int64_t delay_ms, std::function<void()> fn) override {
     if (stopped.load()) return [] {};
-    auto timer = std::make_shared<asio::steady_timer>(io);
+    auto timer = std::make_shared<asio::steady_timer>(NextContext());
     timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -215,18 +352,17 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       }
       if (!ec && !stopped.load()) fn();
     });
-    auto* ioc = &io;
-    return [weak, ioc] {
-      if (auto t = weak.lock()) asio::post(*ioc, [t] { t->cancel(); });
+    return [weak] {
+      if (auto t = weak.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
     };
   }
 
-  // Runs on the io threads; Impl outlives them (Stop() joins).
+  // Runs on contexts[0]; Impl outlives the io threads (Stop() joins).
   asio::awaitable<void> Accept() {
     for (;;) {
       boost::system::error_code ec;
-      auto strand = asio::make_strand(io);
-      tcp::socket socket(strand);
+      asio::io_context& io = NextContext();
+      tcp::socket socket(io);
       co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
@@ -238,7 +374,7 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       info.id = next_conn_id.fetch_add(1);
       auto remote = socket.remote_endpoint(ec);
       info.peer = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
-      auto conn = std::make_shared<Connection>(std::move(socket), strand, std::move(info), options,
+      auto conn = std::make_shared<Connection>(std::move(socket), io, std::move(info), options,
                                                handler, stopped_flag);
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -253,8 +389,8 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
   }
 };
 
-Server::Server(ServerOptions options, RequestHandler* handler) : impl_(std::make_shared<Impl>()) {
-  impl_->options = std::move(options);
+Server::Server(ServerOptions options, RequestHandler* handler)
+    : impl_(std::make_shared<Impl>(std::move(options))) {
   impl_->handler = handler;
 }
 
@@ -270,7 +406,7 @@ Status Server::Start() {
   auto addr = asio::ip::make_address(hp.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
   tcp::endpoint ep(addr, hp.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
@@ -280,11 +416,12 @@ Status Server::Start() {
   impl_->acceptor = std::move(acceptor);
   Impl* impl = impl_.get();
   asio::co_spawn(
-      impl_->io, [impl] { return impl->Accept(); }, asio::detached);
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([impl] {
-      auto guard = asio::make_work_guard(impl->io);
-      impl->io.run();
+      *impl_->contexts[0], [impl] { return impl->Accept(); }, asio::detached);
+  for (auto& io : impl_->contexts) {
+    asio::io_context* ctx = io.get();
+    impl_->threads.emplace_back([ctx] {
+      auto guard = asio::make_work_guard(*ctx);
+      ctx->run();
     });
   }
   return Status::OK();
@@ -295,7 +432,7 @@ void Server::Stop() {
   if (impl->stopped.exchange(true)) return;
   impl->stopped_flag->store(true);
   if (impl->acceptor) {
-    asio::post(impl->io, [impl] {
+    asio::post(*impl->contexts[0], [impl] {
       boost::system::error_code ec;
       impl->acceptor->close(ec);
     });
@@ -312,22 +449,26 @@ void Server::Stop() {
   }
   for (auto& c : conns) c->Close();
   conns.clear();
-  for (auto& t : timers) asio::post(impl->io, [t] { t->cancel(); });
+  for (auto& t : timers) asio::post(t->get_executor(), [t] { t->cancel(); });
   timers.clear();
-  // Let the closes and cancellations run, then stop the loop.
+  // Let the closes and cancellations run, then stop the loops.
   if (!impl->threads.empty()) {
-    std::promise<void> drained;
-    auto fut = drained.get_future();
-    asio::post(impl->io, [&drained] { drained.set_value(); });
-    fut.wait_for(std::chrono::seconds(2));
+    for (auto& io : impl->contexts) {
+      std::promise<void> drained;
+      auto fut = drained.get_future();
+      asio::post(*io, [&drained] { drained.set_value(); });
+      fut.wait_for(std::chrono::seconds(2));
+    }
   }
-  impl->io.stop();
+  for (auto& io : impl->contexts) io->stop();
   for (auto& t : impl->threads) t.join();
   impl->threads.clear();
   // Run what is still ready (aborted operations) so that their captures,
-  // which may own connections, are released before the io_context dies.
-  impl->io.restart();
-  impl->io.poll();
+  // which may own connections, are released before the io_contexts die.
+  for (auto& io : impl->contexts) {
+    io->restart();
+    io->poll();
+  }
 }
 
 }  // namespace braid::kafka

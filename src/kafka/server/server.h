@@ -1,6 +1,8 @@
 // The Kafka network server: a TCP acceptor and one pair of coroutines per
-// connection (a reader and an in-order writer) on an Asio io_context run by a
-// small thread pool. It knows frames, not messages: each frame is handed to a
+// connection (a reader and an in-order writer). Each io thread runs its own
+// Asio io_context and owns the connections assigned to it (round robin), so
+// a connection's work never hops threads. It knows frames, not messages:
+// each frame is handed to a
 // RequestHandler, which answers through a callback (from any thread, at any
 // later time). Responses are written strictly in request order per
 // connection, even when handlers complete out of order (a parked Fetch delays
@@ -15,8 +17,10 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
+#include "io/file_system.h"
 #include "kafka/server/executor.h"
 
 namespace braid::kafka {
@@ -28,16 +32,35 @@ struct HandlerResult {
     kNoResponse,  // nothing to write (Produce with acks=0)
     kClose,       // close the connection once every earlier response is written
   };
+  // A range of a file that belongs right before byte `at` of `frame`: the
+  // server writes it from the file (sendfile(2) on plaintext connections)
+  // instead of the handler copying it into `frame`. `file` stays open until
+  // the range is written.
+  struct FilePart {
+    size_t at = 0;
+    std::shared_ptr<io::RandomAccessFile> file;
+    uint64_t position = 0;
+    uint64_t size = 0;
+  };
   Kind kind = Kind::kResponse;
+  // With file_parts, `frame` holds the frame's other bytes; its size prefix
+  // counts every byte on the wire.
   std::string frame;
+  std::vector<FilePart> file_parts;  // ascending `at`, each at <= frame.size()
   // The response's first Kafka error code (0: none), for the request log.
   int16_t error_code = 0;
 
-  static HandlerResult Response(std::string frame) {
-    return HandlerResult{Kind::kResponse, std::move(frame)};
+  static HandlerResult Response(std::string frame, std::vector<FilePart> file_parts = {}) {
+    return HandlerResult{Kind::kResponse, std::move(frame), std::move(file_parts)};
   }
-  static HandlerResult NoResponse() { return HandlerResult{Kind::kNoResponse, {}}; }
-  static HandlerResult Close() { return HandlerResult{Kind::kClose, {}}; }
+  static HandlerResult NoResponse() { return HandlerResult{Kind::kNoResponse, {}, {}}; }
+  static HandlerResult Close() { return HandlerResult{Kind::kClose, {}, {}}; }
+  // Bytes written on the wire for this result.
+  uint64_t wire_size() const {
+    uint64_t n = frame.size();
+    for (const FilePart& p : file_parts) n += p.size;
+    return n;
+  }
 };
 
 // Called exactly once per request; thread-safe; may be called inline.
@@ -63,7 +86,7 @@ class RequestHandler {
 struct ServerOptions {
   // "HOST:PORT" to bind; port 0 picks a free port. Default: "127.0.0.1:9092".
   std::string listen = "127.0.0.1:9092";
-  // Io threads. Default: 2.
+  // Io threads, each with its own io_context and connections. Default: 2.
   int threads = 2;
   // Largest accepted request frame (socket.request.max.bytes).
   // Default: 104857600 (100 MiB).
@@ -71,6 +94,11 @@ struct ServerOptions {
   // Requests read ahead on one connection before their responses are
   // written; the reader pauses above this. Default: 1000.
   int max_in_flight_per_connection = 1000;
+  // Write HandlerResult::file_parts with sendfile(2) (the connection is
+  // corked meanwhile, so the frame's bytes and the file ranges leave in
+  // full-sized segments). false: read them and write the copy, as a TLS
+  // connection must. Default: true.
+  bool sendfile = true;
 };
 
 class Server {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "base/clock.h"
@@ -400,6 +403,126 @@ TEST_F(LogTest, GroupCommitSharesFsyncs) {
   log_.reset();
   Open();
   EXPECT_EQ(P()->log_end_offset(), Offset(200));
+}
+
+// Collects SyncAsync results.
+struct SyncWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> results;  // guarded by mu
+  std::function<void(Status)> Callback() {
+    return [this](Status s) {
+      std::lock_guard<std::mutex> l(mu);
+      results.push_back(std::move(s));
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(size_t n) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(10), [&] { return results.size() >= n; });
+  }
+};
+
+TEST_F(LogTest, DeferredSyncIsAGroupCommitOffTheCallingThread) {
+  fsync_every_append_ = true;
+  Reopen();
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  auto p = P();
+  const uint64_t syncs = fault_.sync_count();
+  std::vector<Offset> last;
+  for (int i = 0; i < 20; ++i) {
+    auto a = p->Append(MakeBatch(2, 1), AppendOptions{.defer_sync = true});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_TRUE(a->needs_sync);
+    EXPECT_FALSE(a->flushed);
+    last.push_back(a->last_offset);
+  }
+  EXPECT_EQ(fault_.sync_count(), syncs);  // nothing synced on this thread
+  EXPECT_EQ(p->flushed_offset(), Offset(0));
+  SyncWaiter w;
+  for (Offset o : last) p->SyncAsync(o, w.Callback());
+  ASSERT_TRUE(w.WaitFor(last.size()));
+  for (const Status& s : w.results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(p->flushed_offset(), Offset(40));
+  // One fsync covered the 20 appends made before it (a second one at most,
+  // if the sync thread started its round before the last SyncAsync).
+  EXPECT_GE(fault_.sync_count() - syncs, 1u);
+  EXPECT_LE(fault_.sync_count() - syncs, 2u);
+  // Already durable: answered at once, on this thread, without an fsync.
+  bool called = false;
+  p->SyncAsync(Offset(39), [&](Status s) {
+    EXPECT_TRUE(s.ok());
+    called = true;
+  });
+  EXPECT_TRUE(called);
+  mem_.SimulateCrash();
+  log_.reset();
+  Open();
+  EXPECT_EQ(P()->log_end_offset(), Offset(40));
+}
+
+TEST_F(LogTest, DeferredSyncFollowsFlushMessages) {
+  ASSERT_TRUE(log_->CreateTopic("every3", 1, {{"flush.messages", "3"}}).ok());
+  auto p = P("every3");
+  auto a = p->Append(MakeBatch(2, 1), AppendOptions{.defer_sync = true});
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->needs_sync);
+  a = p->Append(MakeBatch(1, 1), AppendOptions{.defer_sync = true});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->needs_sync);
+  SyncWaiter w;
+  p->SyncAsync(a->last_offset, w.Callback());
+  ASSERT_TRUE(w.WaitFor(1));
+  EXPECT_TRUE(w.results[0].ok());
+  EXPECT_EQ(p->flushed_offset(), Offset(3));
+}
+
+TEST_F(LogTest, DeferredSyncFailureTakesThePartitionOffline) {
+  fsync_every_append_ = true;
+  Reopen();
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  auto p = P();
+  auto a = p->Append(MakeBatch(1, 1), AppendOptions{.defer_sync = true});
+  ASSERT_TRUE(a.ok());
+  fault_.FailNthSync(1);
+  SyncWaiter w;
+  p->SyncAsync(a->last_offset, w.Callback());
+  ASSERT_TRUE(w.WaitFor(1));
+  EXPECT_FALSE(w.results[0].ok());
+  // Offline now: refused at once.
+  SyncWaiter w2;
+  p->SyncAsync(a->last_offset, w2.Callback());
+  ASSERT_TRUE(w2.WaitFor(1));
+  EXPECT_TRUE(w2.results[0].code() == StatusCode::kFailedPrecondition) << w2.results[0].ToString();
+  fault_.ClearFaults();
+}
+
+TEST_F(LogTest, DeferredSyncOnADeletedOrClosedPartition) {
+  fsync_every_append_ = true;
+  Reopen();
+  ASSERT_TRUE(log_->CreateTopic("gone", 1).ok());
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  auto gone = P("gone");
+  auto a = gone->Append(MakeBatch(1, 1), AppendOptions{.defer_sync = true});
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(log_->DeleteTopic("gone").ok());
+  SyncWaiter w;
+  gone->SyncAsync(a->last_offset, w.Callback());
+  ASSERT_TRUE(w.WaitFor(1));
+  EXPECT_TRUE(w.results[0].IsNotFound()) << w.results[0].ToString();
+  // Close flushes: what was appended before is durable, later calls fail.
+  auto p = P();
+  a = p->Append(MakeBatch(1, 1), AppendOptions{.defer_sync = true});
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(log_->Close().ok());
+  SyncWaiter w2;
+  p->SyncAsync(a->last_offset, w2.Callback());
+  ASSERT_TRUE(w2.WaitFor(1));
+  EXPECT_TRUE(w2.results[0].ok()) << w2.results[0].ToString();
+  SyncWaiter w3;
+  p->SyncAsync(Offset(5), w3.Callback());
+  ASSERT_TRUE(w3.WaitFor(1));
+  EXPECT_TRUE(w3.results[0].code() == StatusCode::kFailedPrecondition) << w3.results[0].ToString();
 }
 
 TEST_F(LogTest, TopicAdminAndPersistence) {

@@ -13,6 +13,7 @@
 #include "base/strong_type.h"
 #include "kafka/protocol/api_versions.h"
 #include "kafka/protocol/error_code.h"
+#include "kafka/protocol/messages.h"
 #include "kafka/protocol/wire.h"
 
 namespace braid::kafka::internal {
@@ -122,8 +123,26 @@ class DecodeIo {
 class EncodeIo {
  public:
   static constexpr bool kDecoding = false;
-  EncodeIo(Writer* w, bool flexible) : w_(w), flexible_(flexible) {}
+  // With `splices`, FileBytes leaves the file bytes out and records where
+  // they belong; without, it reads them into the output.
+  EncodeIo(Writer* w, bool flexible, std::vector<RecordsSplice>* splices = nullptr)
+      : w_(w), flexible_(flexible), splices_(splices) {}
   bool flexible() const { return flexible_; }
+
+  // A BYTES field whose content is a file range (never null).
+  Status FileBytes(const log::FileSlice& s) {
+    RETURN_IF_ERROR(CheckLong(s.size));
+    if (flexible_) {
+      w_->WriteUnsignedVarint(static_cast<uint32_t>(s.size + 1));
+    } else {
+      w_->WriteInt32(static_cast<int32_t>(s.size));
+    }
+    if (splices_ != nullptr) {
+      splices_->push_back(RecordsSplice{w_->size(), s});
+      return Status::OK();
+    }
+    return s.AppendTo(w_->buffer());
+  }
 
   Status Bool(bool& v) {
     w_->WriteBool(v);
@@ -247,6 +266,7 @@ class EncodeIo {
 
   Writer* w_;
   bool flexible_;
+  std::vector<RecordsSplice>* splices_;
 };
 
 }  // namespace braid::kafka::internal

@@ -13,6 +13,39 @@
 
 namespace braid::kafka {
 
+namespace {
+
+// A Produce response waiting for the fsyncs its appends need (deferred
+// syncs: LogOptions::fsync_every_append, flush.messages). Sent by whichever
+// thread settles the last one: the log's sync thread, or the io thread when
+// nothing had to wait.
+struct PendingProduce {
+  RequestContext ctx;
+  RespondFn respond;
+  bool acks0 = false;
+  std::mutex mu;
+  ProduceResponse resp;  // guarded by mu until the last sync settled
+  int waiting = 1;       // guarded by mu; 1 for the handler itself
+  bool any_error = false;
+
+  // Called once per wait plus once by the handler when it is done.
+  void Done() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (--waiting > 0) return;
+    }
+    if (acks0) {
+      // No response; on an error Kafka closes the connection so that the
+      // client refreshes its metadata.
+      respond(any_error ? HandlerResult::Close() : HandlerResult::NoResponse());
+      return;
+    }
+    SendResponse(ctx, resp, respond);
+  }
+};
+
+}  // namespace
+
 void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
   ProduceRequest req;
   Status s = req.Decode(body, ctx.header.api_version);
@@ -23,8 +56,22 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
     return;
   }
   const bool acks_valid = req.acks == 0 || req.acks == 1 || req.acks == -1;
-  bool any_error = false;
-  ProduceResponse resp;
+  auto pending = std::make_shared<PendingProduce>();
+  pending->ctx = ctx;
+  pending->respond = respond;
+  pending->acks0 = req.acks == 0;
+  bool& any_error = pending->any_error;
+  ProduceResponse& resp = pending->resp;
+  // Partitions whose appends must be durable before the answer:
+  // (topic index, partition index, partition, offset).
+  struct SyncWait {
+    size_t topic;
+    size_t partition;
+    std::shared_ptr<log::Partition> log_partition;
+    Offset offset;
+  };
+  std::vector<SyncWait> syncs;
+  const log::AppendOptions append_options{.defer_sync = true};
   resp.responses.reserve(req.topics.size());
   for (auto& topic : req.topics) {
     ProduceResponse::Topic& rt = resp.responses.emplace_back();
@@ -105,7 +152,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       }
       Result<log::AppendResult> appended = Status(StatusCode::kInternal, "not appended");
       if (options_.producers == nullptr) {
-        appended = (*partition)->Append(records);
+        appended = (*partition)->Append(records, append_options);
       } else {
         Status recovered = EnsureProducerState(**partition);
         if (!recovered.ok()) {
@@ -119,7 +166,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
         auto checked = options_.producers->CheckAndAppend(
             TopicPartition{topic.name, part.partition_index.value()},
             ProducerBatchFromHeader(*header), [&]() -> Result<int64_t> {
-              appended = (*partition)->Append(records);
+              appended = (*partition)->Append(records, append_options);
               if (!appended.ok()) return appended.status();
               return appended->base_offset.value();
             });
@@ -135,6 +182,12 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
           LOG_DEBUG("kafka: duplicate batch to {}-{} (producer {}, seq {}) answered with offset {}",
                     topic.name, part.partition_index.value(), header->producer_id.value(),
                     header->base_sequence, checked->duplicate_base_offset);
+          // The original may still wait for its fsync: so does its retry.
+          if (log_->options().fsync_every_append &&
+              (*partition)->flushed_offset().value() <= checked->duplicate_base_offset) {
+            syncs.push_back({resp.responses.size() - 1, rt.partitions.size() - 1, *partition,
+                             Offset(checked->duplicate_base_offset)});
+          }
           continue;
         } else if (checked->outcome == ProducerCheck::Outcome::kError) {
           rp.error_code = checked->error;  // 45, 46, 47 or 59
@@ -156,15 +209,36 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       rp.base_offset = appended->base_offset;
       rp.log_append_time_ms = appended->log_append_time_ms;
       rp.log_start_offset = appended->log_start_offset;
+      if (appended->needs_sync) {
+        syncs.push_back({resp.responses.size() - 1, rt.partitions.size() - 1, *partition,
+                         appended->last_offset});
+      }
     }
   }
-  if (req.acks == 0) {
-    // No response; on an error Kafka closes the connection so that the
-    // client refreshes its metadata.
-    respond(any_error ? HandlerResult::Close() : HandlerResult::NoResponse());
-    return;
+  // Answer once every append that must be durable is: the fsyncs run on the
+  // log's sync thread (one fsync for every append made before it started),
+  // never on this io thread.
+  if (!syncs.empty()) {
+    {
+      std::lock_guard<std::mutex> l(pending->mu);
+      pending->waiting += static_cast<int>(syncs.size());
+    }
+    for (SyncWait& w : syncs) {
+      w.log_partition->SyncAsync(w.offset, [pending, w](Status s) {
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> l(pending->mu);
+          ProduceResponse::Partition& rp = pending->resp.responses[w.topic].partitions[w.partition];
+          rp.error_code = ErrorCodeForStatus(s);
+          rp.base_offset = Offset(-1);
+          pending->any_error = true;
+          LOG_WARN("kafka: produce to {}-{}: fsync failed: {}", w.log_partition->topic(),
+                   w.log_partition->id().value(), s.ToString());
+        }
+        pending->Done();
+      });
+    }
   }
-  SendResponse(ctx, resp, respond);
+  pending->Done();
 }
 
 }  // namespace braid::kafka
