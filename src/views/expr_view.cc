@@ -32,7 +32,7 @@ class ExprView final : public ViewDefinition {
     if (value_) description_ += ", value " + value_->ToString();
     for (size_t i = 0; i < field_values_.size(); ++i) {
       if (field_values_[i]) {
-        description_ += ", value." + spec_.fields[i].first + " " + field_values_[i]->ToString();
+        description_ += ", value." + spec_.fields[i].name + " " + field_values_[i]->ToString();
       }
     }
     std::string canonical = "braid view v1\ntopic " + topic_ + "\n" + description_ + "\nmonoid " +
@@ -94,7 +94,7 @@ class ExprView final : public ViewDefinition {
       for (size_t i = 0; i < field_values_.size(); ++i) {
         if (field_values_[i] == nullptr) continue;
         s = field_values_[i]->Eval(event, &parts[i]);
-        if (!s.ok()) return s.WithContext("value." + spec_.fields[i].first);
+        if (!s.ok()) return s.WithContext("value." + spec_.fields[i].name);
       }
       s = monoid_->Lift(Value::Tuple(std::move(parts)), &emit.value);
       if (!s.ok()) return s.WithContext("value");
@@ -188,8 +188,8 @@ Status ExprViewBuilder::SetFieldValue(std::string_view field, std::string_view e
     return Status::InvalidArgument("a map of values needs a tuple monoid");
   }
   for (size_t i = 0; i < spec.fields.size(); ++i) {
-    if (spec.fields[i].first != field) continue;
-    if (TakesNoValue(spec.fields[i].second)) {
+    if (spec.fields[i].name != field) continue;
+    if (TakesNoValue(spec.fields[i].spec)) {
       return Status::InvalidArgument("field \"" + std::string(field) +
                                      "\" is a count: it takes no value");
     }
@@ -232,10 +232,9 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
   }
   if (spec.kind == MonoidSpec::Kind::kTuple) {
     for (size_t i = 0; i < spec.fields.size(); ++i) {
-      if (field_values_[i] == nullptr && !TakesNoValue(spec.fields[i].second)) {
-        return Status::InvalidArgument("tuple field \"" + spec.fields[i].first +
-                                       "\" needs a value (" + spec.fields[i].second.ToString() +
-                                       ")");
+      if (field_values_[i] == nullptr && !TakesNoValue(spec.fields[i].spec)) {
+        return Status::InvalidArgument("tuple field \"" + spec.fields[i].name +
+                                       "\" needs a value (" + spec.fields[i].spec.ToString() + ")");
       }
     }
   }

@@ -197,7 +197,7 @@ class SpecParser {
         }
         if (!Accept(':')) return Error("tuple: expected ':' after the field name");
         ASSIGN_OR_RETURN(MonoidSpec sub, Parse(depth + 1));
-        spec.fields.emplace_back(std::move(field), std::move(sub));
+        spec.fields.push_back({std::move(field), std::move(sub)});
       } while (Accept(','));
       if (!Accept(')')) return Error("tuple: expected ',' or ')'");
       Status s = ValidateDepth(spec, depth);
@@ -643,7 +643,7 @@ class TupleMonoid final : public Monoid {
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (i > 0) out += ',';
       ASSIGN_OR_RETURN(std::string field, fields_[i]->ToJson(a[i]));
-      out += JsonQuote(spec_.fields[i].first) + ":" + field;
+      out += JsonQuote(spec_.fields[i].name) + ":" + field;
     }
     out += "}";
     return out;
@@ -660,7 +660,7 @@ class TupleMonoid final : public Monoid {
 
  private:
   std::string FieldContext(size_t i) const {
-    return "tuple field \"" + spec_.fields[i].first + "\"";
+    return "tuple field \"" + spec_.fields[i].name + "\"";
   }
   static std::string Encode(const std::vector<std::string>& parts) {
     std::string out(1, static_cast<char>(MonoidTag::kTuple));
@@ -755,7 +755,7 @@ std::string MonoidSpec::ToString() const {
       out += "(";
       for (size_t i = 0; i < fields.size(); ++i) {
         if (i > 0) out += ",";
-        out += fields[i].first + ":" + fields[i].second.ToString();
+        out += fields[i].name + ":" + fields[i].spec.ToString();
       }
       out += ")";
       break;

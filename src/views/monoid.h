@@ -60,6 +60,8 @@ enum class MonoidTag : uint8_t {
   kTuple = 0x0B,
 };
 
+struct MonoidField;
+
 // A parsed monoid spec.
 struct MonoidSpec {
   enum class Kind : uint8_t {
@@ -90,7 +92,7 @@ struct MonoidSpec {
   uint32_t quantiles_k = 200;
   // tuple: the named fields, in order (names [A-Za-z_][A-Za-z0-9_]*,
   // unique; at least one).
-  std::vector<std::pair<std::string, MonoidSpec>> fields;
+  std::vector<MonoidField> fields;
 
   // The canonical text, e.g. "hll(p=14)", "topk(k=10,capacity=100)",
   // "tuple(visits:count,bounces:sum_int64)". ParseMonoidSpec(ToString())
@@ -98,6 +100,12 @@ struct MonoidSpec {
   std::string ToString() const;
   // topk_capacity with its default applied.
   uint32_t EffectiveTopKCapacity() const;
+};
+
+// A named field of a tuple monoid.
+struct MonoidField {
+  std::string name;
+  MonoidSpec spec;
 };
 
 // Parses a spec (see the file comment). Accepted besides the canonical form:

@@ -193,7 +193,7 @@ Result<MonoidSpec> Aggregate(const Located& loc, const YAML::Node& n, const std:
               return loc.Error(it_key, f, "field \"" + fname + "\" given twice");
             }
             ASSIGN_OR_RETURN(MonoidSpec sub, Aggregate(loc, it_value, f + "." + fname, depth + 1));
-            spec.fields.emplace_back(fname, std::move(sub));
+            spec.fields.push_back({fname, std::move(sub)});
           }
           return Status::OK();
         }
