@@ -192,6 +192,7 @@ Result<Plan> PlanInputs(const std::vector<Input>& inputs, Shared* sh) {
         for (const archive::PlannedFile& pf : rp.files) {
           InputFile f;
           f.path = pf.path;
+          f.fs = in.dataset->fs();
           f.topic = in.topic;
           f.entry = pf.entry;
           plan.files.push_back(std::move(f));
@@ -205,6 +206,7 @@ Result<Plan> PlanInputs(const std::vector<Input>& inputs, Shared* sh) {
         for (const std::string& p : in.paths) {
           InputFile f;
           f.path = p;
+          f.fs = sh->fs;
           f.text = in.kind == Input::Kind::kTextFiles;
           plan.files.push_back(std::move(f));
           limits.push_back(-1);
@@ -219,7 +221,7 @@ Result<Plan> PlanInputs(const std::vector<Input>& inputs, Shared* sh) {
   ParallelFor(sh->options->threads, plan.files.size(), sh->stop, [&](size_t i) {
     InputFile& f = plan.files[i];
     if (f.text) {
-      auto size = sh->fs->GetFileSize(f.path);
+      auto size = f.fs->GetFileSize(f.path);
       if (!size.ok()) {
         errors[i] = size.status().WithContext("file " + f.path);
         return;
@@ -234,7 +236,7 @@ Result<Plan> PlanInputs(const std::vector<Input>& inputs, Shared* sh) {
       }
       return;
     }
-    errors[i] = PlanAvroFile(sh->fs, &f, limits[i], &per_file[i], static_cast<uint32_t>(i));
+    errors[i] = PlanAvroFile(f.fs, &f, limits[i], &per_file[i], static_cast<uint32_t>(i));
     if (!errors[i].ok() && errors[i].message().find(f.path) == std::string_view::npos) {
       errors[i] = errors[i].WithContext("file " + f.path);
     }
@@ -365,7 +367,7 @@ Status MapTask::MapAvroRange(const Plan& plan, size_t begin, size_t end, SplitMa
   const Split& first = plan.splits[begin];
   const InputFile& file = plan.files[first.file];
   avro::ReaderOptions ro;
-  ro.fs = sh_->fs;
+  ro.fs = file.fs;
   ASSIGN_OR_RETURN(auto reader, avro::ContainerReader::Open(file.path, ro));
   RETURN_IF_ERROR(reader->SetRange(first.offset, plan.splits[end - 1].end));
   for (size_t i = begin; i < end; ++i) {
@@ -402,7 +404,7 @@ Status MapTask::MapAvroRange(const Plan& plan, size_t begin, size_t end, SplitMa
 
 Status MapTask::MapTextSplit(const Plan& plan, const Split& split, SplitMapper* mapper) {
   const InputFile& file = plan.files[split.file];
-  ASSIGN_OR_RETURN(auto f, sh_->fs->NewRandomAccessFile(file.path));
+  ASSIGN_OR_RETURN(auto f, file.fs->NewRandomAccessFile(file.path));
   ASSIGN_OR_RETURN(uint64_t size, f->Size());
   constexpr size_t kChunk = 1 << 20;
   constexpr size_t kMaxLine = size_t{256} << 20;

@@ -52,6 +52,8 @@ struct Input {
 // A file of the job's plan.
 struct InputFile {
   std::string path;
+  // The file system holding it (the dataset's, or JobOptions::fs).
+  io::FileSystem* fs = nullptr;
   bool text = false;
   // Avro: the writer schema and the header's size.
   avro::Schema schema;

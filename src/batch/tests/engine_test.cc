@@ -98,7 +98,8 @@ class EngineTest : public ::testing::Test {
     for (int i = 0; i < lines; ++i) {
       const int words = static_cast<int>(rng() % 12);
       for (int w = 0; w < words; ++w) {
-        std::string word = "w" + std::to_string(rng() % 5000);
+        std::string word = "w";
+        word += std::to_string(rng() % 5000);
         ++counts[word];
         text += word;
         text += (w + 1 < words) ? " " : "";
@@ -248,7 +249,8 @@ TEST_F(EngineTest, SecondarySortOrdersValues) {
   std::map<std::string, std::vector<int>> expected;
   std::string text;
   for (int i = 0; i < 20000; ++i) {
-    const std::string user = "u" + std::to_string(rng() % 300);
+    std::string user = "u";
+    user += std::to_string(rng() % 300);
     const int t = static_cast<int>(rng() % 1000000);
     expected[user].push_back(t);
     text += user + " " + std::to_string(t) + "\n";
