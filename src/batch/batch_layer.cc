@@ -52,7 +52,7 @@ Result<log::Cut> BatchLayer::ArchivedCut(const std::string& topic) {
   ASSIGN_OR_RETURN(archive::ManifestLease m, dataset_->Snapshot(topic));
   if (m->version == 0) return Status::NotFound("topic " + topic + " has no archived records");
   log::Cut cut;
-  for (const auto& [p, st] : m->partitions) cut.offsets[PartitionId(p)] = Offset(st.hwm);
+  for (const auto& [p, st] : m->partitions) cut.offsets[PartitionId(p)] = st.hwm;
   return cut;
 }
 

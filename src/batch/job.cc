@@ -48,7 +48,7 @@ class OffsetWalker {
   // The offset of the current record (-1 past the runs), then advances.
   int64_t Next() {
     if (run_ >= runs_.size()) return -1;
-    const int64_t o = runs_[run_].first + in_run_;
+    const int64_t o = runs_[run_].first.value() + in_run_;
     if (++in_run_ >= runs_[run_].count) {
       ++run_;
       in_run_ = 0;
@@ -82,7 +82,7 @@ class RecordMapper final : public SplitMapper {
     r.fields = paths_.empty() ? nullptr : &fields_;
     if (dataset) {
       r.topic = b.file->topic;
-      r.partition = PartitionId(b.file->entry.partition);
+      r.partition = b.file->entry.partition;
       r.schema_id = b.file->entry.kind == archive::FileKind::kAvro ? b.file->entry.schema_id : -1;
     }
     for (int64_t i = 0; i < b.records; ++i) {

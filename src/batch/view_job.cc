@@ -51,7 +51,7 @@ class OffsetWalker {
   }
   int64_t Next() {
     if (run_ >= runs_.size()) return -1;
-    const int64_t o = runs_[run_].first + in_run_;
+    const int64_t o = runs_[run_].first.value() + in_run_;
     if (++in_run_ >= runs_[run_].count) {
       ++run_;
       in_run_ = 0;
@@ -92,7 +92,7 @@ class ViewJob::Mapper final : public SplitMapper {
     ev.topic = job_->topic();
     ev.timestamp_ms = dataset ? b.file->entry.min_time : 0;
     ev.schema_id = schema_id;
-    if (dataset) ev.partition = PartitionId(b.file->entry.partition);
+    if (dataset) ev.partition = b.file->entry.partition;
     for (size_t v = 0; v < job_->views_.size(); ++v) {
       PerView& pv = per_view_[v];
       ASSIGN_OR_RETURN(const avro::FieldExtractor* ex, ExtractorFor(v, b.file->schema));
@@ -196,7 +196,7 @@ class ViewJob::Mapper final : public SplitMapper {
       if (!s.ok()) return s.WithContext("record " + std::to_string(b.first_record + i));
       views::Event ev;
       ev.topic = job_->topic();
-      ev.partition = PartitionId(b.file->entry.partition);
+      ev.partition = b.file->entry.partition;
       ev.offset = Offset(offsets.Next());
       ev.timestamp_ms = env_fields_.GetLong(0).value_or(0);
       if (auto k = env_fields_.GetString(1)) ev.key = *k;
