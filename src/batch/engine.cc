@@ -269,7 +269,7 @@ std::vector<Task> CutTasks(const Plan& plan, uint64_t task_bytes) {
 
 // ----------------------------------------------------------------------- map
 
-class MapTask final : public mr::Context {
+class MapTask final : public Emitter {
  public:
   MapTask(Shared* sh, size_t task_index)
       : sh_(sh),
@@ -280,7 +280,7 @@ class MapTask final : public mr::Context {
         partitioner_(sh->job->new_partitioner && !sh->job->total_order ? sh->job->new_partitioner()
                                                                        : nullptr) {}
 
-  void Emit(std::string_view key, std::string_view value) override { Emit(key, {}, value); }
+  using Emitter::Emit;
   void Emit(std::string_view key, std::string_view sort_key, std::string_view value) override {
     if (!status_.ok()) return;
     uint32_t p = 0;
@@ -318,8 +318,8 @@ class MapTask final : public mr::Context {
   Shared* sh_;
   size_t task_;
   MapBuffer buffer_;
-  std::unique_ptr<mr::Reducer> combiner_;
-  std::unique_ptr<mr::Partitioner> partitioner_;
+  std::unique_ptr<GroupReducer> combiner_;
+  std::unique_ptr<KeyPartitioner> partitioner_;
   std::map<std::string, int64_t> counters_;
   std::vector<std::shared_ptr<const Run>> runs_;
   uint64_t emitted_ = 0;
@@ -558,7 +558,7 @@ class KWayMerge {
 };
 
 // The values of the current key of a merge.
-class MergedValues final : public mr::Values {
+class MergedValues final : public ValueIterator {
  public:
   MergedValues(KWayMerge* m, const std::string* key, Shared* sh) : m_(m), key_(key), sh_(sh) {}
   bool Next(std::string_view* value, std::string_view* sort_key) override {
@@ -602,16 +602,14 @@ class MergedValues final : public mr::Values {
   Status status_;
 };
 
-class ReduceContext final : public mr::Context {
+class ReduceContext final : public Emitter {
  public:
   ReduceContext(OutputPart* part, Shared* sh) : part_(part), sh_(sh) {}
-  void Emit(std::string_view key, std::string_view value) override {
+  using Emitter::Emit;
+  void Emit(std::string_view key, std::string_view, std::string_view value) override {
     if (!status_.ok()) return;
     status_ = part_->Write(key, value);
     ++written_;
-  }
-  void Emit(std::string_view key, std::string_view, std::string_view value) override {
-    Emit(key, value);
   }
   void Count(std::string_view name, int64_t n) override { counters_[std::string(name)] += n; }
   Status status() const { return status_; }
@@ -707,7 +705,7 @@ Status RunReduceTask(const std::vector<std::shared_ptr<const Run>>& runs, uint32
                      const std::string& from, const std::string& to, uint32_t part_index,
                      Output* output, Shared* sh) {
   ASSIGN_OR_RETURN(std::unique_ptr<OutputPart> part, output->OpenPart(part_index));
-  std::unique_ptr<mr::Reducer> reducer = sh->job->new_reducer();
+  std::unique_ptr<GroupReducer> reducer = sh->job->new_reducer();
   ReduceContext ctx(part.get(), sh);
   ASSIGN_OR_RETURN(KWayMerge m, OpenMerge(runs, partition, from, to));
   std::string key;

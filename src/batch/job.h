@@ -16,9 +16,12 @@
 #include "archive/manifest.h"
 #include "avro/schema.h"
 #include "base/status.h"
-#include "braid/mapreduce.h"
 #include "io/file_system.h"
 #include "log/cut.h"
+
+namespace braid::mr {
+class Job;
+}  // namespace braid::mr
 
 namespace braid::batch {
 
@@ -47,6 +50,47 @@ struct Input {
                        std::optional<archive::TimeRange> time = std::nullopt);
   static Input AvroFiles(std::vector<std::string> paths);
   static Input TextFiles(std::vector<std::string> paths);
+};
+
+// Where map, combine and reduce output goes (the engine's side of
+// mr::Context). Errors of an Emit are kept by the emitter and fail the task.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  virtual void Emit(std::string_view key, std::string_view sort_key, std::string_view value) = 0;
+  void Emit(std::string_view key, std::string_view value) { Emit(key, {}, value); }
+  // Adds n to the counter `name`.
+  virtual void Count(std::string_view name, int64_t n) = 0;
+};
+
+// The values of one key, ordered by (sort key, run order); views valid
+// until the next call.
+class ValueIterator {
+ public:
+  virtual ~ValueIterator() = default;
+  virtual bool Next(std::string_view* value, std::string_view* sort_key = nullptr) = 0;
+};
+
+// A reducer, or a combiner (which must emit only under the key it is given,
+// with nondecreasing sort keys).
+class GroupReducer {
+ public:
+  virtual ~GroupReducer() = default;
+  virtual Status Reduce(std::string_view key, ValueIterator* values, Emitter* out) = 0;
+  virtual Status Finish(Emitter* out) { return Status::OK(); }
+};
+
+// An associative merge of two values of `key` (mr::Merger).
+class ValueMerger {
+ public:
+  virtual ~ValueMerger() = default;
+  virtual Status Merge(std::string_view key, std::string* acc, std::string_view value) const = 0;
+};
+
+class KeyPartitioner {
+ public:
+  virtual ~KeyPartitioner() = default;
+  virtual uint32_t Partition(std::string_view key, uint32_t partitions) const = 0;
 };
 
 // A file of the job's plan.
@@ -86,9 +130,9 @@ struct TextLine {
 class SplitMapper {
  public:
   virtual ~SplitMapper() = default;
-  virtual Status MapBlock(const AvroBlock& block, mr::Context* context) = 0;
-  virtual Status MapLine(const TextLine& line, mr::Context* context) = 0;
-  virtual Status Finish(mr::Context* context) = 0;
+  virtual Status MapBlock(const AvroBlock& block, Emitter* out) = 0;
+  virtual Status MapLine(const TextLine& line, Emitter* out) = 0;
+  virtual Status Finish(Emitter* out) = 0;
 };
 
 // Where the reducers' output goes: one part per reduce task. Parts are
@@ -112,11 +156,11 @@ struct EngineJob {
   std::string name;
   std::function<std::unique_ptr<SplitMapper>()> new_mapper;
   // Optional: a combiner (sorted groups) or a merger (hash combining).
-  std::function<std::unique_ptr<mr::Reducer>()> new_combiner;
-  const mr::Merger* merger = nullptr;
-  std::function<std::unique_ptr<mr::Reducer>()> new_reducer;
+  std::function<std::unique_ptr<GroupReducer>()> new_combiner;
+  const ValueMerger* merger = nullptr;
+  std::function<std::unique_ptr<GroupReducer>()> new_reducer;
   // Hash partitioning (xxHash64 of the key) when null and !total_order.
-  std::function<std::unique_ptr<mr::Partitioner>()> new_partitioner;
+  std::function<std::unique_ptr<KeyPartitioner>()> new_partitioner;
   // Total order: the reduce tasks get contiguous key ranges, chosen after
   // the map phase from the runs' block indexes, so that the parts are
   // sorted one after the other. `range_boundary`, if set, maps a sampled key
@@ -126,11 +170,13 @@ struct EngineJob {
   std::function<std::string(std::string_view key)> range_boundary;
   // Reduce tasks (0: the engine's thread count).
   uint32_t reduce_tasks = 0;
+  // Whatever the callbacks and `merger` need alive.
+  std::shared_ptr<const void> keep_alive;
 };
 
-// A raw job as an EngineJob: Avro records are handed to its Mapper with
-// Job::paths() extracted (a path the writer schema lacks is absent); lines
-// of text files as they are.
+// A raw job (include/braid/mapreduce.h) as an EngineJob: Avro records are
+// handed to its Mapper with Job::paths() extracted (a path the writer schema
+// lacks is absent); lines of text files as they are.
 EngineJob FromMrJob(std::shared_ptr<const mr::Job> job);
 
 }  // namespace braid::batch

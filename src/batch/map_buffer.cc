@@ -16,7 +16,7 @@ constexpr uint64_t kEntryOverhead = sizeof(uint64_t) * 4;
 constexpr uint64_t kNodeOverhead = 96;
 
 // Collects a combiner's output into a run, refusing another key.
-class CombineContext final : public mr::Context {
+class CombineContext final : public Emitter {
  public:
   CombineContext(RunWriter* out, std::map<std::string, int64_t>* counters)
       : out_(out), counters_(counters) {}
@@ -24,7 +24,7 @@ class CombineContext final : public mr::Context {
     partition_ = partition;
     key_ = key;
   }
-  void Emit(std::string_view key, std::string_view value) override { Emit(key, {}, value); }
+  using Emitter::Emit;
   void Emit(std::string_view key, std::string_view sort_key, std::string_view value) override {
     if (!status_.ok()) return;
     if (key != key_) {
@@ -53,7 +53,7 @@ size_t MapBuffer::Hash::operator()(std::string_view s) const {
   return static_cast<size_t>(XXH3_64bits(s.data(), s.size()));
 }
 
-MapBuffer::MapBuffer(const mr::Merger* merger, uint64_t limit_bytes)
+MapBuffer::MapBuffer(const ValueMerger* merger, uint64_t limit_bytes)
     : merger_(merger), limit_(limit_bytes) {}
 
 MapBuffer::~MapBuffer() = default;
@@ -99,7 +99,7 @@ Status MapBuffer::Add(uint32_t partition, std::string_view key, std::string_view
 }
 
 // The values of one group of a sorted buffer, for a combiner.
-class MapBuffer::Group final : public mr::Values {
+class MapBuffer::Group final : public ValueIterator {
  public:
   Group(const MapBuffer* buffer, size_t begin, size_t end)
       : buffer_(buffer), begin_(begin), end_(end) {}
@@ -117,7 +117,7 @@ class MapBuffer::Group final : public mr::Values {
   size_t begin_, end_;
 };
 
-Status MapBuffer::Drain(mr::Reducer* combiner, RunWriter* out,
+Status MapBuffer::Drain(GroupReducer* combiner, RunWriter* out,
                         std::map<std::string, int64_t>* counters) {
   if (merger_ != nullptr) {
     std::vector<const std::pair<const std::string, std::string>*> sorted;

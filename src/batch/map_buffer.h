@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "batch/job.h"
 #include "batch/run_file.h"
-#include "braid/mapreduce.h"
 
 namespace braid::batch {
 
@@ -25,7 +25,7 @@ class MapBuffer {
  public:
   // `merger` may be null. The buffer reports full() once it holds about
   // `limit_bytes`.
-  MapBuffer(const mr::Merger* merger, uint64_t limit_bytes);
+  MapBuffer(const ValueMerger* merger, uint64_t limit_bytes);
   ~MapBuffer();
 
   Status Add(uint32_t partition, std::string_view key, std::string_view sort_key,
@@ -39,7 +39,7 @@ class MapBuffer {
   // Writes the content, sorted (and combined by `combiner` if not null and
   // there is no merger), to `out`, and empties the buffer. `counters` gets
   // the combiner's Count() calls (may be null).
-  Status Drain(mr::Reducer* combiner, RunWriter* out, std::map<std::string, int64_t>* counters);
+  Status Drain(GroupReducer* combiner, RunWriter* out, std::map<std::string, int64_t>* counters);
 
  private:
   struct Entry {
@@ -60,7 +60,7 @@ class MapBuffer {
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
 
-  const mr::Merger* merger_;
+  const ValueMerger* merger_;
   const uint64_t limit_;
   uint64_t memory_ = 0;
   uint64_t count_ = 0;

@@ -84,7 +84,7 @@ class ViewJob::Mapper final : public SplitMapper {
  public:
   explicit Mapper(const ViewJob* job) : job_(job), per_view_(job->views_.size()) {}
 
-  Status MapBlock(const AvroBlock& b, mr::Context* ctx) override {
+  Status MapBlock(const AvroBlock& b, Emitter* ctx) override {
     const bool dataset = !b.file->topic.empty();
     if (dataset && b.file->entry.kind == archive::FileKind::kEnvelope) return MapEnvelopes(b, ctx);
     const int32_t schema_id = dataset ? b.file->entry.schema_id : -1;
@@ -121,11 +121,11 @@ class ViewJob::Mapper final : public SplitMapper {
     return Status::OK();
   }
 
-  Status MapLine(const TextLine& line, mr::Context*) override {
+  Status MapLine(const TextLine& line, Emitter*) override {
     return Status::InvalidArgument("views read Avro records, not text files");
   }
 
-  Status Finish(mr::Context* ctx) override {
+  Status Finish(Emitter* ctx) override {
     for (size_t v = 0; v < per_view_.size(); ++v) {
       const std::string& name = job_->views_[v]->name();
       const PerView& pv = per_view_[v];
@@ -160,7 +160,7 @@ class ViewJob::Mapper final : public SplitMapper {
     return p;
   }
 
-  void MapEvent(size_t v, const views::Event& ev, mr::Context* ctx) {
+  void MapEvent(size_t v, const views::Event& ev, Emitter* ctx) {
     PerView& pv = per_view_[v];
     const views::ViewDefinition& def = *job_->views_[v];
     const GranularityPlan& plan = job_->plans_[v];
@@ -184,7 +184,7 @@ class ViewJob::Mapper final : public SplitMapper {
 
   // Envelope records (values that are not registered Avro): only views
   // that do not need Avro map them, with the record's raw key and value.
-  Status MapEnvelopes(const AvroBlock& b, mr::Context* ctx) {
+  Status MapEnvelopes(const AvroBlock& b, Emitter* ctx) {
     if (envelope_ == nullptr) {
       ASSIGN_OR_RETURN(envelope_, avro::FieldExtractor::Compile(archive::EnvelopeSchema(),
                                                                 {"timestamp", "key", "value"}));
@@ -223,7 +223,7 @@ class ViewJob::Mapper final : public SplitMapper {
 
 // -------------------------------------------------------- combine and reduce
 
-class ViewJob::Merger final : public mr::Merger {
+class ViewJob::Merger final : public ValueMerger {
  public:
   explicit Merger(const ViewJob* job) : job_(job) {}
   Status Merge(std::string_view key, std::string* acc, std::string_view value) const override {
@@ -236,11 +236,11 @@ class ViewJob::Merger final : public mr::Merger {
   const ViewJob* job_;
 };
 
-class ViewJob::Reducer final : public mr::Reducer {
+class ViewJob::Reducer final : public GroupReducer {
  public:
   explicit Reducer(const ViewJob* job) : job_(job) {}
 
-  Status Reduce(std::string_view key, mr::Values* values, mr::Context* ctx) override {
+  Status Reduce(std::string_view key, ValueIterator* values, Emitter* ctx) override {
     if (key.empty() || static_cast<uint8_t>(key[0]) >= job_->views_.size()) {
       return Status::Internal("bad view job key");
     }
@@ -270,7 +270,7 @@ class ViewJob::Reducer final : public mr::Reducer {
     return Status::OK();
   }
 
-  Status Finish(mr::Context* ctx) override {
+  Status Finish(Emitter* ctx) override {
     FlushRolled(ctx);
     return Status::OK();
   }
@@ -278,7 +278,7 @@ class ViewJob::Reducer final : public mr::Reducer {
  private:
   // Writes the rolled-up cells of the current view key, in key order
   // (granularity, then bucket start).
-  void FlushRolled(mr::Context* ctx) {
+  void FlushRolled(Emitter* ctx) {
     for (const auto& [gb, value] : rolled_) {
       key_.assign(1, static_cast<char>(view_));
       views::AppendCellKey(view_key_, static_cast<Granularity>(gb.first), gb.second, &key_);
@@ -328,7 +328,7 @@ EngineJob ViewJob::engine_job() const {
     return std::make_unique<Mapper>(this);
   };
   e.merger = merger_.get();
-  e.new_reducer = [this]() -> std::unique_ptr<mr::Reducer> {
+  e.new_reducer = [this]() -> std::unique_ptr<GroupReducer> {
     return std::make_unique<Reducer>(this);
   };
   e.total_order = true;

@@ -16,6 +16,7 @@
 #include "avro/container.h"
 #include "batch/engine.h"
 #include "batch/outputs.h"
+#include "braid/mapreduce.h"
 #include "io/fault_injection_file_system.h"
 
 namespace braid::batch {
@@ -29,31 +30,29 @@ int64_t ParseInt(std::string_view s) {
 
 class SumReducer final : public mr::Reducer {
  public:
-  Status Reduce(std::string_view key, mr::Values* values, mr::Context* ctx) override {
+  void Reduce(std::string_view key, mr::Values& values, mr::Context& ctx) override {
     int64_t sum = 0;
     std::string_view v;
-    while (values->Next(&v)) sum += ParseInt(v);
-    ctx->Emit(key, std::to_string(sum));
-    return Status::OK();
+    while (values.Next(&v)) sum += ParseInt(v);
+    ctx.Emit(key, std::to_string(sum));
   }
 };
 
 class WordMapper final : public mr::Mapper {
  public:
-  Status Map(const mr::Record& r, mr::Context* ctx) override {
+  void Map(const mr::Record& r, mr::Context& ctx) override {
     size_t i = 0;
-    const std::string_view line = r.data;
+    const std::string_view line = r.data();
     while (i < line.size()) {
       while (i < line.size() && line[i] == ' ') ++i;
       size_t j = i;
       while (j < line.size() && line[j] != ' ') ++j;
       if (j > i) {
-        ctx->Emit(line.substr(i, j - i), "1");
-        ctx->Count("words");
+        ctx.Emit(line.substr(i, j - i), "1");
+        ctx.Count("words");
       }
       i = j;
     }
-    return Status::OK();
   }
 };
 
@@ -205,32 +204,31 @@ TEST_F(EngineTest, OutputIsDeterministicAcrossThreadCounts) {
 // reducer ordered by time; the reducer checks and outputs the sequence.
 class SessionMapper final : public mr::Mapper {
  public:
-  Status Map(const mr::Record& r, mr::Context* ctx) override {
-    const size_t sp = r.data.find(' ');
-    std::string_view user = r.data.substr(0, sp);
-    std::string_view t = r.data.substr(sp + 1);
+  void Map(const mr::Record& r, mr::Context& ctx) override {
+    const std::string_view data = r.data();
+    const size_t sp = data.find(' ');
+    std::string_view user = data.substr(0, sp);
+    std::string_view t = data.substr(sp + 1);
     std::string sort(10 - std::min<size_t>(10, t.size()), '0');  // zero-padded: bytewise = numeric
     sort += t;
-    ctx->Emit(user, sort, t);
-    return Status::OK();
+    ctx.Emit(user, sort, t);
   }
 };
 class SessionReducer final : public mr::Reducer {
  public:
-  Status Reduce(std::string_view key, mr::Values* values, mr::Context* ctx) override {
+  void Reduce(std::string_view key, mr::Values& values, mr::Context& ctx) override {
     std::string seq;
-    std::string_view v, s, prev;
+    std::string_view v, s;
     std::string prev_copy;
-    while (values->Next(&v, &s)) {
+    while (values.Next(&v, &s)) {
       if (!prev_copy.empty() && std::string_view(prev_copy) > s) {
-        return Status::Internal("values out of sort order");
+        return ctx.Fail("values out of sort order");
       }
       prev_copy.assign(s);
       if (!seq.empty()) seq += ",";
       seq += v;
     }
-    ctx->Emit(key, seq);
-    return Status::OK();
+    ctx.Emit(key, seq);
   }
 };
 class SessionJob final : public mr::Job {
@@ -277,9 +275,9 @@ TEST_F(EngineTest, SecondarySortOrdersValues) {
 // A Merger: integer sums merged in the map buffer's hash table.
 class SumMerger final : public mr::Merger {
  public:
-  Status Merge(std::string_view, std::string* acc, std::string_view v) const override {
+  bool Merge(std::string_view, std::string* acc, std::string_view v, std::string*) const override {
     *acc = std::to_string(ParseInt(*acc) + ParseInt(v));
-    return Status::OK();
+    return true;
   }
 };
 class MergedWordCount final : public mr::Job {
@@ -316,11 +314,10 @@ TEST_F(EngineTest, MergerCombinesInHashTable) {
 // fields of Job::paths() reach the mapper.
 class PageMapper final : public mr::Mapper {
  public:
-  Status Map(const mr::Record& r, mr::Context* ctx) override {
-    auto page = r.fields->GetString(0);
-    if (!page) return Status::InvalidArgument("no page");
-    ctx->Emit(*page, "1");
-    return Status::OK();
+  void Map(const mr::Record& r, mr::Context& ctx) override {
+    auto page = r.GetString(0);
+    if (!page) return ctx.Fail("no page");
+    ctx.Emit(*page, "1");
   }
 };
 class PageCount final : public mr::Job {
@@ -463,8 +460,8 @@ TEST_F(EngineTest, MapperErrorNamesTheRecord) {
     std::unique_ptr<mr::Mapper> NewMapper() const override {
       class M final : public mr::Mapper {
        public:
-        Status Map(const mr::Record& r, mr::Context*) override {
-          return ++n_ == 500 ? Status::InvalidArgument("boom") : Status::OK();
+        void Map(const mr::Record&, mr::Context& ctx) override {
+          if (++n_ == 500) ctx.Fail("boom");
         }
         int n_ = 0;
       };
