@@ -271,8 +271,8 @@ Result<uint64_t> ViewStore::AddVersion(const std::string& view,
     ASSIGN_OR_RETURN(std::optional<uint64_t> live, ReadLive(view));
     version = std::max<uint64_t>(versions.empty() ? 0 : versions.back(), live.value_or(0)) + 1;
     // Two builds of one view at once get different numbers.
-    version = std::max<uint64_t>(version, build_seq_ + 1);
-    build_seq_ = version;
+    version = std::max<uint64_t>(version, build_seq_[view] + 1);
+    build_seq_[view] = version;
     build = io::JoinPath(ViewDir(view),
                          ".build-" + VersionDirName(version) + "-" + std::to_string(::getpid()));
   }

@@ -188,7 +188,7 @@ class ViewStore {
   std::map<std::pair<std::string, uint64_t>, OpenHandle> open_;  // guarded by mu_
   // The live version's handle, kept open between reads.
   std::map<std::string, std::shared_ptr<const ViewVersion>> live_;  // guarded by mu_
-  uint64_t build_seq_ = 0;                                          // guarded by mu_
+  std::map<std::string, uint64_t> build_seq_;  // last number handed out per view; mu_
 };
 
 // "000042".

@@ -25,8 +25,8 @@
 #include "batch/api.h"
 #include "batch/batch_layer.h"
 #include "batch/progress.h"
-#include "cli/cli.h"
 #include "cli/batch_sources.h"
+#include "cli/cli.h"
 #include "http/client.h"
 #include "runtime/data_dir.h"
 
@@ -120,8 +120,8 @@ Result<std::string> CallApi(const std::string& data_dir, const std::string& meth
 
 void PrintCells(const nlohmann::json& cells) {
   for (const auto& c : cells) {
-    std::printf("%s\t%s\t%s\t%s\n", c.value("key", "").c_str(),
-                c.value("granularity", "").c_str(), c.value("bucket", "").c_str(),
+    std::printf("%s\t%s\t%s\t%s\n", c.value("key", "").c_str(), c.value("granularity", "").c_str(),
+                c.value("bucket", "").c_str(),
                 c["value"].is_null() ? ("base64:" + c.value("value_base64", "")).c_str()
                                      : c["value"].dump().c_str());
   }
@@ -135,7 +135,8 @@ Status PrintAnswer(const std::string& what, const std::string& body, bool json) 
   const auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return Status::Corruption("malformed answer");
   if (what == "status") {
-    std::printf("running: %s   runs: %llu (failed %llu)\n", j.value("running", false) ? "yes" : "no",
+    std::printf("running: %s   runs: %llu (failed %llu)\n",
+                j.value("running", false) ? "yes" : "no",
                 static_cast<unsigned long long>(j.value("runs", uint64_t{0})),
                 static_cast<unsigned long long>(j.value("failed_runs", uint64_t{0})));
     if (j.contains("current")) {
@@ -168,7 +169,8 @@ Status PrintAnswer(const std::string& what, const std::string& body, bool json) 
                   batch::FormatTime(v.value("created_ms", int64_t{0})).c_str(),
                   static_cast<unsigned long long>(v.value("cells", uint64_t{0})),
                   static_cast<unsigned long long>(v.value("records", uint64_t{0})),
-                  batch::FormatBytes(v.value("bytes", uint64_t{0})).c_str(), v["cuts"].dump().c_str());
+                  batch::FormatBytes(v.value("bytes", uint64_t{0})).c_str(),
+                  v["cuts"].dump().c_str());
     }
   } else if (what == "get") {
     if (!j.value("found", false)) return Status::NotFound("no such cell");
@@ -220,7 +222,8 @@ Result<log::Cut> ParseCutFlag(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {
     const size_t comma = s.find(',', i);
-    const std::string part = s.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    const std::string part =
+        s.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
     const size_t colon = part.find(':');
     if (colon == std::string::npos) {
       return Status::InvalidArgument("--cut: expected latest or PARTITION:OFFSET,...");
@@ -305,7 +308,8 @@ Status RunCmd(const BatchCmdOptions& o) {
       j["views"].push_back(m);
     }
     j["jobs"] = nlohmann::ordered_json::array();
-    for (const auto& job : r.jobs) j["jobs"].push_back(nlohmann::ordered_json::parse(batch::JobStatusJson(job)));
+    for (const auto& job : r.jobs)
+      j["jobs"].push_back(nlohmann::ordered_json::parse(batch::JobStatusJson(job)));
     std::printf("%s\n", j.dump().c_str());
     return Status::OK();
   }
@@ -340,7 +344,9 @@ void AddBatchCommands(CLI::App* root, int* exit_code) {
       ->capture_default_str();
   run->add_option("--from", o->from, "Only events at or after this time (ms or ISO-8601)");
   run->add_option("--to", o->to, "Only events before this time (ms or ISO-8601)");
-  run->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  run->add_option("--threads", o->threads, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   run->add_option("--memory-mb", o->memory_mb, "Memory budget of the engine (MiB)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));

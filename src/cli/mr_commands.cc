@@ -23,6 +23,7 @@
 #include "avro/binary.h"
 #include "avro/container.h"
 #include "avro/json.h"
+#include "batch/api.h"
 #include "batch/engine.h"
 #include "batch/outputs.h"
 #include "batch/progress.h"
@@ -76,7 +77,8 @@ Result<Selected> Select(const MrOptions& o) {
   for (const auto& j : s.catalog->jobs()) {
     if (j->name() == o.job) s.job = j;
   }
-  if (s.job == nullptr) return Status::NotFound("no job named " + o.job + " (load it with --plugin)");
+  if (s.job == nullptr)
+    return Status::NotFound("no job named " + o.job + " (load it with --plugin)");
   return s;
 }
 
@@ -90,7 +92,8 @@ Result<log::Cut> ParseCut(const std::string& s, archive::Dataset* d, const std::
   size_t i = 0;
   while (i < s.size()) {
     const size_t comma = s.find(',', i);
-    const std::string part = s.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    const std::string part =
+        s.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
     const size_t colon = part.find(':');
     try {
       if (colon == std::string::npos) throw std::invalid_argument("colon");
@@ -176,7 +179,7 @@ Status RunCmd(const MrOptions& o) {
   batch::JobOptions jo;
   jo.threads = o.threads;
   jo.memory_budget = o.memory_mb << 20;
-  jo.spill_dir = !o.spill_dir.empty() ? o.spill_dir
+  jo.spill_dir = !o.spill_dir.empty()     ? o.spill_dir
                  : !o.output_text.empty() ? io::JoinPath(o.output_text, "_spill")
                                           : io::JoinPath(o.output_avro, "_spill");
   auto progress = std::make_shared<batch::TerminalProgress>(stderr);
@@ -191,7 +194,8 @@ Status RunCmd(const MrOptions& o) {
                 static_cast<unsigned long long>(st->records_read),
                 static_cast<unsigned long long>(st->output_records),
                 batch::FormatBytes(st->spilled_bytes).c_str(), st->elapsed_s);
-    for (const auto& [k, v] : st->counters) std::printf("  %s %lld\n", k.c_str(), static_cast<long long>(v));
+    for (const auto& [k, v] : st->counters)
+      std::printf("  %s %lld\n", k.c_str(), static_cast<long long>(v));
   }
   return Status::OK();
 }
@@ -221,7 +225,8 @@ Status MapViewCmd(const MrOptions& o, const Selected& sel) {
     return Status::OK();
   };
   if (!o.avro.empty() || !o.data_dir.empty()) {
-    for (const std::string& f : o.avro) RETURN_IF_ERROR(map_file(f, io::DefaultFileSystem(), -1, -1));
+    for (const std::string& f : o.avro)
+      RETURN_IF_ERROR(map_file(f, io::DefaultFileSystem(), -1, -1));
     if (!o.data_dir.empty()) {
       ASSIGN_OR_RETURN(auto dataset, OpenDataset(o.data_dir));
       ASSIGN_OR_RETURN(log::Cut cut, ParseCut(o.cut, dataset.get(), sel.view->topic()));
@@ -234,7 +239,8 @@ Status MapViewCmd(const MrOptions& o, const Selected& sel) {
     return Status::OK();
   }
   if (o.schema.empty()) {
-    return Status::InvalidArgument("reading stdin needs --schema FILE.avsc (or give --avro/--data)");
+    return Status::InvalidArgument(
+        "reading stdin needs --schema FILE.avsc (or give --avro/--data)");
   }
   ASSIGN_OR_RETURN(std::string text, io::ReadFileToString(io::DefaultFileSystem(), o.schema));
   ASSIGN_OR_RETURN(avro::Schema schema, avro::ParseSchema(text));
@@ -249,7 +255,8 @@ Status MapViewCmd(const MrOptions& o, const Selected& sel) {
     auto datum = avro::DecodeJson(schema, line);
     if (!datum.ok()) return datum.status().WithContext("stdin line " + std::to_string(n));
     ASSIGN_OR_RETURN(std::string body, avro::EncodeBinary(schema, *datum));
-    RETURN_IF_ERROR(mapper.MapAvro(body, schema, -1, out).WithContext("stdin line " + std::to_string(n)));
+    RETURN_IF_ERROR(
+        mapper.MapAvro(body, schema, -1, out).WithContext("stdin line " + std::to_string(n)));
   }
   return Status::OK();
 }
@@ -313,7 +320,9 @@ void AddMrCommands(CLI::App* root, int* exit_code) {
   run->add_option("--output-avro", o->output_avro, "Write Avro part files into this directory");
   run->add_option("--codec", o->codec, "Codec of --output-avro")->capture_default_str();
   run->add_option("--spill-dir", o->spill_dir, "Spill files (default: OUTPUT/_spill)");
-  run->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  run->add_option("--threads", o->threads, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   run->add_option("--memory-mb", o->memory_mb, "Memory budget (MiB)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
