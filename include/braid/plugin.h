@@ -36,6 +36,7 @@
 #include <exception>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "braid/view.h"
 
@@ -63,9 +64,7 @@ namespace braid {
 namespace mr {
 class Job;  // braid/mapreduce.h (the batch layer): a raw MapReduce job
 }  // namespace mr
-namespace topology {
-class Topology;  // braid/topology.h (the speed layer): a raw topology
-}  // namespace topology
+struct TopologySpec;  // braid/topology.h (the speed layer): a raw topology
 
 // What a plugin's registration function receives. Not thread-safe (braid
 // calls braid_plugin_register on one thread).
@@ -79,8 +78,14 @@ class PluginRegistrar {
   virtual void AddView(std::shared_ptr<const View> view) = 0;
   // Registers a raw MapReduce job (`braid mr run --job NAME`).
   virtual void AddJob(std::shared_ptr<const mr::Job> job) = 0;
-  // Registers a raw topology (run by the speed layer).
-  virtual void AddTopology(std::shared_ptr<const topology::Topology> topology) = 0;
+  // Registers a raw topology (run by the speed layer), as built by
+  // braid::TopologyBuilder: registrar->AddTopology(std::move(builder).Build()).
+  // (A template only so that this header needs no braid/topology.h.)
+  template <typename Spec = TopologySpec>
+  void AddTopology(Spec spec) {
+    AddTopologySpec(std::make_shared<const Spec>(std::move(spec)));
+  }
+  virtual void AddTopologySpec(std::shared_ptr<const TopologySpec> topology) = 0;
   // Refuses the plugin with `message` (for a registration that cannot
   // proceed, e.g. a missing configuration).
   virtual void Fail(std::string_view message) = 0;

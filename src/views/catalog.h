@@ -65,9 +65,7 @@ class Catalog {
   // topic already has declared settings.
   Status AddTopic(TopicSettings settings);
   void AddJob(std::shared_ptr<const mr::Job> job) { jobs_.push_back(std::move(job)); }
-  void AddTopology(std::shared_ptr<const topology::Topology> t) {
-    topologies_.push_back(std::move(t));
-  }
+  void AddTopology(std::shared_ptr<const TopologySpec> t) { topologies_.push_back(std::move(t)); }
   // Fills in the settings of every view topic without declared ones (the
   // defaults above) and checks them: a declared time_field differing from a
   // view's event-time field is allowed (it only files the archive), but
@@ -90,9 +88,7 @@ class Catalog {
 
   // Registered by plugins (types in braid/mapreduce.h and braid/topology.h).
   const std::vector<std::shared_ptr<const mr::Job>>& jobs() const { return jobs_; }
-  const std::vector<std::shared_ptr<const topology::Topology>>& topologies() const {
-    return topologies_;
-  }
+  const std::vector<std::shared_ptr<const TopologySpec>>& topologies() const { return topologies_; }
 
  private:
   struct Entry {
@@ -102,7 +98,7 @@ class Catalog {
   std::map<std::string, Entry, std::less<>> views_;
   std::map<std::string, TopicSettings, std::less<>> topics_;
   std::vector<std::shared_ptr<const mr::Job>> jobs_;
-  std::vector<std::shared_ptr<const topology::Topology>> topologies_;
+  std::vector<std::shared_ptr<const TopologySpec>> topologies_;
 };
 
 // Where views come from.

@@ -131,11 +131,7 @@ class PluginView final : public ViewDefinition {
   const std::vector<std::string>& paths() const override { return spec_.paths; }
   bool needs_avro() const override { return spec_.needs_avro; }
   std::string time_field() const override { return spec_.time_field; }
-  std::string description() const override {
-    std::string d = "C++ plugin view (version " + spec_.version + "), fields";
-    for (const std::string& p : spec_.paths) d += " " + p;
-    return d;
-  }
+  std::string description() const override { return "C++ plugin view, version " + spec_.version; }
   std::string Fingerprint() const override { return fingerprint_; }
 
   Status Map(const Event& event, std::vector<Emit>* out) const override {
@@ -182,7 +178,7 @@ class Registrar final : public PluginRegistrar {
     }
     jobs_.push_back(std::move(job));
   }
-  void AddTopology(std::shared_ptr<const topology::Topology> topology) override {
+  void AddTopologySpec(std::shared_ptr<const TopologySpec> topology) override {
     if (topology == nullptr) {
       Fail("AddTopology: a null topology");
       return;
@@ -196,7 +192,7 @@ class Registrar final : public PluginRegistrar {
   const std::string& error() const { return error_; }
   std::vector<std::shared_ptr<const View>> views_;
   std::vector<std::shared_ptr<const mr::Job>> jobs_;
-  std::vector<std::shared_ptr<const topology::Topology>> topologies_;
+  std::vector<std::shared_ptr<const TopologySpec>> topologies_;
 
  private:
   std::string path_;

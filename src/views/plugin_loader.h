@@ -26,7 +26,7 @@ struct LoadedPlugin {
   std::string path;
   std::vector<std::shared_ptr<const ViewDefinition>> views;
   std::vector<std::shared_ptr<const mr::Job>> jobs;
-  std::vector<std::shared_ptr<const topology::Topology>> topologies;
+  std::vector<std::shared_ptr<const TopologySpec>> topologies;
 };
 
 Result<LoadedPlugin> LoadPlugin(const std::string& path);

@@ -140,6 +140,19 @@ TEST(PluginTest, BadViewsAndFailedRegistrationsAreRefused) {
   ExpectError(s, "no configuration");
 }
 
+TEST(PluginTest, JobAndTopologyHooksRefuseNull) {
+  auto none = LoadPlugin(BRAID_TEST_PLUGIN_null_hooks_plugin);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->views.empty());
+  EXPECT_TRUE(none->jobs.empty());
+  EXPECT_TRUE(none->topologies.empty());
+  setenv("BRAID_TEST_NULL", "job", 1);
+  ExpectError(LoadError(BRAID_TEST_PLUGIN_null_hooks_plugin), "AddJob: a null job");
+  setenv("BRAID_TEST_NULL", "topology", 1);
+  ExpectError(LoadError(BRAID_TEST_PLUGIN_null_hooks_plugin), "AddTopology: a null topology");
+  unsetenv("BRAID_TEST_NULL");
+}
+
 TEST(PluginTest, MapFailuresFailOnlyTheEvent) {
   auto plugin = LoadPlugin(BRAID_TEST_PLUGIN_throwing_view_plugin);
   ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
