@@ -385,6 +385,28 @@ Status HllMonoid::Merge(std::string* acc, std::string_view other) const {
 
 Status HllMonoid::MergeMany(std::string* acc, std::span<const std::string_view> others) const {
   const int p = precision();
+  ASSIGN_OR_RETURN(Parsed a, Parse(*acc, p));
+  if (a.dense) {
+    // In place: every input is checked first (on error *acc is unchanged),
+    // then applied register by register.
+    std::vector<Parsed> parsed;
+    parsed.reserve(others.size());
+    for (std::string_view o : others) {
+      ASSIGN_OR_RETURN(Parsed b, Parse(o, p));
+      parsed.push_back(b);
+    }
+    const size_t m = size_t{1} << p;
+    auto* regs = reinterpret_cast<uint8_t*>(acc->data() + kHeader);
+    for (const Parsed& b : parsed) {
+      if (b.dense) {
+        const auto* theirs = reinterpret_cast<const uint8_t*>(b.body);
+        for (size_t j = 0; j < m; ++j) regs[j] = std::max(regs[j], theirs[j]);
+      } else {
+        ApplyEntries(b.body, b.count, p, regs);
+      }
+    }
+    return Status::OK();
+  }
   ASSIGN_OR_RETURN(HllSketch s, HllSketch::Decode(*acc, p));
   for (std::string_view o : others) {
     ASSIGN_OR_RETURN(HllSketch t, HllSketch::Decode(o, p));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "base/coding.h"
 #include "views/json_text.h"
@@ -79,16 +80,24 @@ Status Parse(std::string_view e, uint64_t capacity, Parsed* out) {
 
 void Encode(uint64_t capacity, uint64_t n, std::span<const CounterView> counters,
             std::string* out) {
-  out->clear();
-  out->push_back(static_cast<char>(kTag));
-  coding::PutVarint64(out, capacity);
-  coding::PutVarint64(out, n);
-  coding::PutVarint64(out, counters.size());
+  size_t size = 1 + coding::VarintLength(capacity) + coding::VarintLength(n) +
+                coding::VarintLength(counters.size());
   for (const CounterView& c : counters) {
-    coding::PutVarint64(out, c.item.size());
-    out->append(c.item);
-    coding::PutVarint64(out, c.count);
-    coding::PutVarint64(out, c.error);
+    size += coding::VarintLength(c.item.size()) + c.item.size() + coding::VarintLength(c.count) +
+            coding::VarintLength(c.error);
+  }
+  out->resize(size);
+  char* p = out->data();
+  *p++ = static_cast<char>(kTag);
+  p += coding::EncodeVarint64(p, capacity);
+  p += coding::EncodeVarint64(p, n);
+  p += coding::EncodeVarint64(p, counters.size());
+  for (const CounterView& c : counters) {
+    p += coding::EncodeVarint64(p, c.item.size());
+    std::memcpy(p, c.item.data(), c.item.size());
+    p += c.item.size();
+    p += coding::EncodeVarint64(p, c.count);
+    p += coding::EncodeVarint64(p, c.error);
   }
 }
 
@@ -99,34 +108,55 @@ void Combine(uint64_t capacity, const Parsed& a, const Parsed& b, std::vector<Co
   const uint64_t b_min = b.counters.size() == capacity ? MinCount(b.counters) : 0;
   out->clear();
   out->reserve(a.counters.size() + b.counters.size());
-  size_t i = 0;
-  size_t j = 0;
-  while (i < a.counters.size() || j < b.counters.size()) {
-    if (j == b.counters.size() ||
-        (i < a.counters.size() && a.counters[i].item < b.counters[j].item)) {
-      const CounterView& c = a.counters[i++];
-      out->push_back({c.item, c.count + b_min, c.error + b_min});
-    } else if (i == a.counters.size() || b.counters[j].item < a.counters[i].item) {
-      const CounterView& c = b.counters[j++];
-      out->push_back({c.item, c.count + a_min, c.error + a_min});
-    } else {
-      const CounterView& x = a.counters[i++];
-      const CounterView& y = b.counters[j++];
-      out->push_back({x.item, x.count + y.count, x.error + y.error});
+  if (b.counters.size() <= 4 && b_min == 0 && a.counters.size() > 8) {
+    // A few counters (one event's) into a larger summary: each found by
+    // binary search; the rest of `a` is copied as it is.
+    size_t from = 0;
+    for (const CounterView& c : b.counters) {
+      auto it = std::lower_bound(
+          a.counters.begin() + static_cast<ptrdiff_t>(from), a.counters.end(), c.item,
+          [](const CounterView& x, std::string_view item) { return x.item < item; });
+      const size_t at = static_cast<size_t>(it - a.counters.begin());
+      out->insert(out->end(), a.counters.begin() + static_cast<ptrdiff_t>(from), it);
+      if (it != a.counters.end() && it->item == c.item) {
+        out->push_back({c.item, it->count + c.count, it->error + c.error});
+        from = at + 1;
+      } else {
+        out->push_back({c.item, c.count + a_min, c.error + a_min});
+        from = at;
+      }
+    }
+    out->insert(out->end(), a.counters.begin() + static_cast<ptrdiff_t>(from), a.counters.end());
+  } else {
+    size_t i = 0;
+    size_t j = 0;
+    while (i < a.counters.size() || j < b.counters.size()) {
+      if (j == b.counters.size() ||
+          (i < a.counters.size() && a.counters[i].item < b.counters[j].item)) {
+        const CounterView& c = a.counters[i++];
+        out->push_back({c.item, c.count + b_min, c.error + b_min});
+      } else if (i == a.counters.size() || b.counters[j].item < a.counters[i].item) {
+        const CounterView& c = b.counters[j++];
+        out->push_back({c.item, c.count + a_min, c.error + a_min});
+      } else {
+        const CounterView& x = a.counters[i++];
+        const CounterView& y = b.counters[j++];
+        out->push_back({x.item, x.count + y.count, x.error + y.error});
+      }
     }
   }
-  if (out->size() <= capacity) return;
-  if (out->size() == capacity + 1) {
-    // One too many (one event merged into a full summary): drop the last in
-    // canonical order, the smallest count with the largest item, which in
-    // item order is the last counter of the smallest count.
+  // Drop the counters past `capacity` in canonical order; few extra ones
+  // (an event into a full summary): the last in canonical order each time,
+  // the smallest count with the largest item, i.e. in item order the last
+  // counter of the smallest count.
+  while (out->size() > capacity && out->size() <= capacity + 4) {
     size_t drop = 0;
     for (size_t k = 1; k < out->size(); ++k) {
       if ((*out)[k].count <= (*out)[drop].count) drop = k;
     }
     out->erase(out->begin() + static_cast<ptrdiff_t>(drop));
-    return;
   }
+  if (out->size() <= capacity) return;
   // Keep the `capacity` first in canonical order, in item order.
   std::vector<uint32_t> idx(out->size());
   for (uint32_t k = 0; k < idx.size(); ++k) idx[k] = k;
@@ -167,16 +197,28 @@ Status TopKMonoid::Merge(std::string* acc, std::string_view other) const {
   std::vector<CounterView> merged;
   Combine(capacity_, a, b, &merged);
   std::string out;
-  out.reserve(acc->size() + other.size());
   Encode(capacity_, a.n + b.n, merged, &out);
   *acc = std::move(out);
   return Status::OK();
 }
 
 Status TopKMonoid::MergeMany(std::string* acc, std::span<const std::string_view> others) const {
-  std::string work = *acc;
-  for (std::string_view o : others) RETURN_IF_ERROR(Merge(&work, o));
-  *acc = std::move(work);
+  // Every view points into *acc or `others` until the one Encode at the end.
+  Parsed a;
+  RETURN_IF_ERROR(Parse(*acc, capacity_, &a));
+  Parsed b;
+  std::vector<CounterView> merged;
+  for (std::string_view o : others) {
+    RETURN_IF_ERROR(Parse(o, capacity_, &b));
+    if (b.n == 0) continue;
+    if (a.n + b.n < a.n) return Bad("n overflows");
+    Combine(capacity_, a, b, &merged);
+    a.n += b.n;
+    std::swap(a.counters, merged);
+  }
+  std::string out;
+  Encode(capacity_, a.n, a.counters, &out);
+  *acc = std::move(out);
   return Status::OK();
 }
 
