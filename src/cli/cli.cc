@@ -64,6 +64,7 @@ int Main(int argc, char** argv) {
   AddGroupsCommands(&app, &exit_code);
   AddSchemasCommands(&app, &exit_code);
   AddArchiveCommands(&app, &exit_code);
+  AddViewsCommands(&app, &exit_code);
   AddBatchCommands(&app, &exit_code);
   AddMrCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad

@@ -17,6 +17,7 @@ void AddServerCommands(CLI::App* root, int* exit_code);   // server_commands.cc:
 void AddGroupsCommands(CLI::App* root, int* exit_code);   // groups_commands.cc
 void AddSchemasCommands(CLI::App* root, int* exit_code);  // schemas_commands.cc, registry
 void AddArchiveCommands(CLI::App* root, int* exit_code);  // archive_commands.cc
+void AddViewsCommands(CLI::App* root, int* exit_code);    // views_commands.cc
 void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
 void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
 
