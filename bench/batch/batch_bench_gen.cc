@@ -8,8 +8,10 @@
 // PageView {url: string, user: string, timestamp: timestamp-millis, ip:
 // string, status: int, referrer: ["null", "string"]} (the schema of
 // bench/avro_decode); urls: 10,000 pages with a Zipf(1.0)-like popularity,
-// users: 1,000,000, event times uniform over January 2024 (744 hours),
-// archived by event time (braid.archive.time.field = timestamp).
+// users: 1,000,000, event times spread evenly over January 2024 (744
+// hours) in production order with ±5 minutes of jitter and 1% of events up
+// to two days late, archived by event time (braid.archive.time.field =
+// timestamp).
 //
 //   batch_bench_gen --dir DIR [--events 10000000] [--partitions 4]
 //                   [--codecs null,snappy,zstandard,deflate]
@@ -71,7 +73,9 @@ int Run(const std::string& dir, int64_t events, int partitions, const std::vecto
     const int page = static_cast<int>(std::lower_bound(cdf.begin(), cdf.end(), uni(rng)) - cdf.begin());
     url = "http://example.com/page/" + std::to_string(page);
     user = "user-" + std::to_string(rng() % 1'000'000);
-    const int64_t ts = t0 + static_cast<int64_t>(rng() % static_cast<uint64_t>(span));
+    int64_t ts = t0 + span * i / events + static_cast<int64_t>(rng() % 600'000) - 300'000;
+    if (rng() % 100 == 0) ts -= static_cast<int64_t>(rng() % (2 * 86'400'000));
+    ts = std::max(t0, ts);
     ip = "10." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256) + ".1";
     v.assign(1, '\0');
     coding::PutBigEndian32(&v, 1);

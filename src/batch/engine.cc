@@ -731,7 +731,10 @@ std::atomic<uint64_t> g_job_seq{0};
 Status RunPhases(const std::vector<Input>& inputs, Output* output, Shared* sh) {
   const JobOptions& o = *sh->options;
   ASSIGN_OR_RETURN(Plan plan, PlanInputs(inputs, sh));
-  const std::vector<Task> tasks = CutTasks(plan, std::max<uint64_t>(1, o.task_bytes));
+  // Small inputs: at least 4 tasks per thread, so that every core works.
+  const uint64_t task_bytes = std::max<uint64_t>(
+      64 << 10, std::min<uint64_t>(o.task_bytes, plan.bytes / (4 * std::max(1, o.threads))));
+  const std::vector<Task> tasks = CutTasks(plan, task_bytes);
   {
     std::lock_guard<std::mutex> lock(sh->mu);
     sh->status.splits_total = plan.splits.size();

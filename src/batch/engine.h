@@ -20,9 +20,11 @@
 //            its output goes to the task's Output part.
 //   commit   Output::Commit() once every part is closed.
 //
-// Deterministic: tasks are cut from the inputs alone (task_bytes), buffers
-// flush at sizes fixed by the options, and merges keep the run order, so the
-// same input and options give the same output bytes.
+// Deterministic: tasks are cut from the inputs and the options (task_bytes,
+// threads), buffers flush at sizes fixed by the options, and merges keep the
+// run order, so the same input and options give the same output bytes (and
+// a job whose combining is commutative, every view, the same output
+// whatever the options).
 //
 // Failure: the first error of any task cancels the others; the job returns
 // it (naming the input file and byte offset for input and map errors),
@@ -57,7 +59,8 @@ struct JobOptions {
   // budget / (2 * threads), the runs kept in memory at most budget / 2;
   // beyond, runs spill. Default: 256 MiB.
   uint64_t memory_budget = uint64_t{256} << 20;
-  // Input bytes (as stored) per map task. Default: 32 MiB.
+  // Input bytes (as stored) per map task, at most (smaller inputs get 4
+  // tasks per thread, of at least 64 KiB). Default: 32 MiB.
   uint64_t task_bytes = uint64_t{32} << 20;
   // Split size of text files. Default: 32 MiB.
   uint64_t text_split_bytes = uint64_t{32} << 20;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,12 @@ class ValueMerger {
  public:
   virtual ~ValueMerger() = default;
   virtual Status Merge(std::string_view key, std::string* acc, std::string_view value) const = 0;
+  // *acc = *acc ⊕ values[0] ⊕ values[1] ... Default: repeated Merge.
+  virtual Status MergeMany(std::string_view key, std::string* acc,
+                           std::span<const std::string_view> values) const {
+    for (std::string_view v : values) RETURN_IF_ERROR(Merge(key, acc, v));
+    return Status::OK();
+  }
 };
 
 class KeyPartitioner {

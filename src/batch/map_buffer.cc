@@ -69,14 +69,19 @@ Status MapBuffer::Add(uint32_t partition, std::string_view key, std::string_view
     scratch_.append(key);
     auto it = table_.find(std::string_view(scratch_));
     if (it == table_.end()) {
-      table_.emplace(scratch_, std::string(value));
+      Cell c;
+      c.acc.assign(value);
+      table_.emplace(scratch_, std::move(c));
       memory_ += scratch_.size() + value.size() + kNodeOverhead;
       ++count_;
       return Status::OK();
     }
-    const size_t before = it->second.size();
-    RETURN_IF_ERROR(merger_->Merge(key, &it->second, value));
-    memory_ += it->second.size() - std::min(before, it->second.size());
+    Cell& c = it->second;
+    const size_t before = c.pending.size();
+    coding::PutVarint64(&c.pending, value.size());
+    c.pending.append(value);
+    memory_ += c.pending.size() - before;
+    if (++c.npending >= kMergeBatch) return MergePending(key, &c);
     return Status::OK();
   }
   if (key.size() > UINT32_MAX || sort_key.size() > UINT32_MAX || value.size() > UINT32_MAX) {
@@ -117,18 +122,44 @@ class MapBuffer::Group final : public ValueIterator {
   size_t begin_, end_;
 };
 
+Status MapBuffer::MergePending(std::string_view key, Cell* c) {
+  if (c->npending == 0) return Status::OK();
+  views_.clear();
+  const char* p = c->pending.data();
+  const char* end = p + c->pending.size();
+  while (p < end) {
+    uint64_t n = 0;
+    p = coding::GetVarint64(p, end, &n);
+    if (p == nullptr || n > static_cast<uint64_t>(end - p)) {
+      return Status::Internal("map buffer: malformed pending values");
+    }
+    views_.emplace_back(p, n);
+    p += n;
+  }
+  const size_t before = c->acc.size() + c->pending.size();
+  RETURN_IF_ERROR(merger_->MergeMany(key, &c->acc, views_));
+  c->pending.clear();
+  c->npending = 0;
+  memory_ = memory_ - std::min<uint64_t>(memory_, before) + c->acc.size();
+  return Status::OK();
+}
+
 Status MapBuffer::Drain(GroupReducer* combiner, RunWriter* out,
                         std::map<std::string, int64_t>* counters) {
   if (merger_ != nullptr) {
-    std::vector<const std::pair<const std::string, std::string>*> sorted;
+    std::vector<const std::pair<const std::string, Cell>*> sorted;
     sorted.reserve(table_.size());
-    for (const auto& kv : table_) sorted.push_back(&kv);
+    for (auto& kv : table_) {
+      RETURN_IF_ERROR(MergePending(std::string_view(kv.first).substr(4), &kv.second));
+      sorted.push_back(&kv);
+    }
     std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
       return a->first < b->first;  // partition (big-endian) first, then key
     });
     for (const auto* kv : sorted) {
       const uint32_t partition = coding::DecodeBigEndian32(kv->first.data());
-      RETURN_IF_ERROR(out->Add(partition, std::string_view(kv->first).substr(4), {}, kv->second));
+      RETURN_IF_ERROR(
+          out->Add(partition, std::string_view(kv->first).substr(4), {}, kv->second.acc));
     }
     table_.clear();
   } else {

@@ -67,8 +67,19 @@ class MapBuffer {
   // Without a merger.
   std::string arena_;
   std::vector<Entry> entries_;
-  // With a merger: key = 4-byte big-endian partition + key.
-  std::unordered_map<std::string, std::string, Hash, Eq> table_;
+  // With a merger: key = 4-byte big-endian partition + key; the value
+  // merged so far, and values not merged yet (varint-length-prefixed),
+  // merged kMergeBatch at a time with ValueMerger::MergeMany (a sketch
+  // decodes its accumulator once per batch, not once per value).
+  struct Cell {
+    std::string acc;
+    std::string pending;
+    uint32_t npending = 0;
+  };
+  static constexpr uint32_t kMergeBatch = 32;
+  Status MergePending(std::string_view key, Cell* cell);
+  std::unordered_map<std::string, Cell, Hash, Eq> table_;
+  std::vector<std::string_view> views_;
   std::string scratch_;
 };
 

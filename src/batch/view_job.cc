@@ -231,6 +231,12 @@ class ViewJob::Merger final : public ValueMerger {
     if (key.empty() || v >= job_->views_.size()) return Status::Internal("bad view job key");
     return job_->views_[v]->monoid().Merge(acc, value);
   }
+  Status MergeMany(std::string_view key, std::string* acc,
+                   std::span<const std::string_view> values) const override {
+    const size_t v = key.empty() ? SIZE_MAX : static_cast<uint8_t>(key[0]);
+    if (v >= job_->views_.size()) return Status::Internal("bad view job key");
+    return job_->views_[v]->monoid().MergeMany(acc, values);
+  }
 
  private:
   const ViewJob* job_;
