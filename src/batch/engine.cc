@@ -189,6 +189,13 @@ Result<Plan> PlanInputs(const std::vector<Input>& inputs, Shared* sh) {
       case Input::Kind::kDataset: {
         if (in.dataset == nullptr) return Status::InvalidArgument("dataset input without dataset");
         ASSIGN_OR_RETURN(archive::ReadPlan rp, in.dataset->Plan(in.topic, in.cut, in.time));
+        // By event hour first: a map task then covers a short stretch of
+        // event time across partitions, so its buffer holds the few cells of
+        // those hours (not of the whole history) and runs barely overlap.
+        std::stable_sort(rp.files.begin(), rp.files.end(),
+                         [](const archive::PlannedFile& a, const archive::PlannedFile& b) {
+                           return a.entry.hour < b.entry.hour;
+                         });
         for (const archive::PlannedFile& pf : rp.files) {
           InputFile f;
           f.path = pf.path;
