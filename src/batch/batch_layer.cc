@@ -133,6 +133,7 @@ Result<std::vector<ViewRunResult>> BatchLayer::RunTopic(
   jo.threads = options_.threads;
   jo.memory_budget = options_.memory_budget;
   jo.task_bytes = options_.task_bytes;
+  jo.merge_factor = options_.merge_factor;
   jo.cancel = &cancel_;
   jo.progress_interval_ms = request.progress_interval_ms;
   jo.progress = [this, &request](const JobStatus& s) {

@@ -60,8 +60,12 @@ struct BatchOptions {
   uint64_t memory_budget = uint64_t{256} << 20;
   // Versions kept per view besides the live one. Default: 3.
   size_t keep_versions = 3;
-  // Input bytes per map task. Default: 32 MiB.
-  uint64_t task_bytes = uint64_t{32} << 20;
+  // Input bytes per map task. Small tasks keep each task's hash table of
+  // cells (a few hours of events) cache-sized: 1 MiB tasks took 30-45% less
+  // CPU than 4-32 MiB ones on the batch benchmark. Default: 1 MiB.
+  uint64_t task_bytes = uint64_t{1} << 20;
+  // Most runs one merge reads (JobOptions::merge_factor). Default: 256.
+  size_t merge_factor = 256;
   // Wall clock for manifests. Default: SystemClock().
   Clock* clock = nullptr;
 };
