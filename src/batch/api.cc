@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -13,10 +14,20 @@ namespace braid::batch {
 using nlohmann::ordered_json;
 
 MonoidResolver DefaultMonoidResolver() {
+  // Monoids by spec, built once and kept (specs are few).
+  struct Cache {
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<const views::Monoid>> by_spec;
+  };
+  static Cache* cache = new Cache();
   return [](const VersionManifest& m) -> const views::Monoid* {
-    static const views::CountMonoid count;
-    if (m.monoid == count.spec()) return &count;
-    return nullptr;
+    std::lock_guard<std::mutex> lock(cache->mu);
+    auto it = cache->by_spec.find(m.monoid);
+    if (it == cache->by_spec.end()) {
+      auto monoid = views::MakeMonoid(m.monoid);
+      it = cache->by_spec.emplace(m.monoid, monoid.ok() ? *monoid : nullptr).first;
+    }
+    return it->second.get();
   };
 }
 

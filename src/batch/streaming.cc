@@ -417,37 +417,32 @@ std::unique_ptr<Output> NewEscapedLinesOutput(std::unique_ptr<Output> text) {
 }
 
 ViewLineMapper::ViewLineMapper(std::shared_ptr<const views::ViewDefinition> view)
-    : view_(std::move(view)) {}
+    : view_(std::move(view)) {
+  mapper_ = std::make_unique<views::Mapper>(view_, [this](SchemaId id) -> Result<avro::Schema> {
+    auto it = schemas_.find(id.value());
+    if (it == schemas_.end()) return Status::NotFound("schema id " + std::to_string(id.value()));
+    return it->second;
+  });
+}
 ViewLineMapper::~ViewLineMapper() = default;
 
 Status ViewLineMapper::MapAvro(std::string_view body, const avro::Schema& writer, int32_t schema_id,
                                const Writer& out) {
-  const uint64_t fp = writer.Fingerprint64();
-  auto it = extractors_.find(fp);
-  if (it == extractors_.end() || !it->second->writer().SameCanonicalForm(writer)) {
-    avro::ExtractorOptions o;
-    o.strict_paths = false;
-    ASSIGN_OR_RETURN(auto ex, avro::FieldExtractor::Compile(writer, view_->paths(), o));
-    it = extractors_.insert_or_assign(fp, std::move(ex)).first;
-  }
-  RETURN_IF_ERROR(it->second->Extract(body, &fields_));
-  views::Event ev;
-  ev.topic = view_->topic();
-  ev.schema_id = schema_id;
-  if (schema_id >= 0) {
-    framed_.assign(1, '\0');
-    coding::PutBigEndian32(&framed_, static_cast<uint32_t>(schema_id));
-    framed_.append(body);
-    ev.value = framed_;
-  } else {
-    ev.value = body;
-  }
-  ev.fields = &fields_;
+  views::RecordRef rec;
+  rec.topic = view_->topic();
   emits_.clear();
-  if (!view_->Map(ev, &emits_).ok()) {
+  Status s;
+  if (schema_id >= 0) {
+    schemas_.try_emplace(schema_id, writer);
+    s = mapper_->MapAvro(rec, SchemaId(schema_id), body, &emits_);
+  } else {
+    s = mapper_->MapAvro(rec, writer, body, &emits_);
+  }
+  if (s.code() == StatusCode::kInvalidArgument) {  // the view rejected the event
     ++map_errors_;
     return Status::OK();
   }
+  RETURN_IF_ERROR(s);
   for (const views::Emit& e : emits_) {
     line_.clear();
     for (views::Granularity g : view_->granularities()) {

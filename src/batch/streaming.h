@@ -33,6 +33,7 @@
 #include "avro/schema.h"
 #include "base/status.h"
 #include "batch/job.h"
+#include "views/mapper.h"
 #include "views/time_bucket.h"
 #include "views/view.h"
 
@@ -107,10 +108,10 @@ class ViewLineMapper {
 
  private:
   std::shared_ptr<const views::ViewDefinition> view_;
-  std::map<uint64_t, std::shared_ptr<const avro::FieldExtractor>> extractors_;
-  avro::ExtractedFields fields_;
+  std::map<int32_t, avro::Schema> schemas_;  // by registry id, from the files
+  std::unique_ptr<views::Mapper> mapper_;    // the shared map step
   std::vector<views::Emit> emits_;
-  std::string framed_, line_;
+  std::string line_;
   uint64_t map_errors_ = 0;
 };
 

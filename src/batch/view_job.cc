@@ -13,6 +13,7 @@
 #include "base/coding.h"
 #include "batch/rocks.h"
 #include "views/cell_key.h"
+#include "views/mapper.h"
 
 namespace braid::batch {
 
@@ -82,40 +83,64 @@ std::string ViewKeyBoundary(std::string_view job_key) {
 
 class ViewJob::Mapper final : public SplitMapper {
  public:
-  explicit Mapper(const ViewJob* job) : job_(job), per_view_(job->views_.size()) {}
+  explicit Mapper(const ViewJob* job) : job_(job) {
+    for (const auto& v : job->views_) {
+      // The shared map step (views/mapper.h), the speed layer's too. Schemas
+      // come from the files being read (each names its registry id).
+      per_view_.push_back(
+          std::make_unique<views::Mapper>(v, [this](SchemaId id) -> Result<avro::Schema> {
+            auto it = schemas_.find(id.value());
+            if (it == schemas_.end()) {
+              return Status::NotFound("schema id " + std::to_string(id.value()));
+            }
+            return it->second;
+          }));
+    }
+  }
 
-  Status MapBlock(const AvroBlock& b, Emitter* ctx) override {
+  Status MapBlock(const AvroBlock& b, Emitter* out) override {
     const bool dataset = !b.file->topic.empty();
-    if (dataset && b.file->entry.kind == archive::FileKind::kEnvelope) return MapEnvelopes(b, ctx);
-    const int32_t schema_id = dataset ? b.file->entry.schema_id : -1;
-    views::Event ev;
-    ev.topic = job_->topic();
-    ev.timestamp_ms = dataset ? b.file->entry.min_time : 0;
-    ev.schema_id = schema_id;
-    if (dataset) ev.partition = b.file->entry.partition;
-    for (size_t v = 0; v < job_->views_.size(); ++v) {
-      PerView& pv = per_view_[v];
-      ASSIGN_OR_RETURN(const avro::FieldExtractor* ex, ExtractorFor(v, b.file->schema));
-      avro::Decoder dec(b.data);
-      std::optional<OffsetWalker> offsets;
+    const bool envelope = dataset && b.file->entry.kind == archive::FileKind::kEnvelope;
+    const int32_t schema_id = dataset && !envelope ? b.file->entry.schema_id : -1;
+    if (schema_id >= 0) schemas_.try_emplace(schema_id, b.file->schema);
+    // Record boundaries, once for every view (a projection of no path
+    // walks each record with the same checks as the extractors).
+    ASSIGN_OR_RETURN(const avro::FieldExtractor* skip, SkipperFor(b.file->schema));
+    bounds_.clear();
+    avro::Decoder dec(b.data);
+    for (int64_t i = 0; i < b.records; ++i) {
+      Status s = skip->Extract(&dec, &skip_fields_);
+      if (!s.ok()) return s.WithContext("record " + std::to_string(b.first_record + i));
+      bounds_.push_back(dec.consumed());
+    }
+    std::optional<OffsetWalker> offsets;
+    views::RecordRef rec;
+    rec.topic = job_->topic();
+    rec.timestamp_ms = dataset ? b.file->entry.min_time : 0;
+    if (dataset) rec.partition = b.file->entry.partition;
+    for (size_t v = 0; v < per_view_.size(); ++v) {
       if (dataset) offsets.emplace(b.file->entry.runs, b.first_record);
-      ev.fields = &pv.fields;
+      size_t start = 0;
       for (int64_t i = 0; i < b.records; ++i) {
-        const size_t start = dec.consumed();
-        Status s = ex->Extract(&dec, &pv.fields);
-        if (!s.ok()) return s.WithContext("record " + std::to_string(b.first_record + i));
-        const std::string_view body = b.data.substr(start, dec.consumed() - start);
-        if (schema_id >= 0) {
-          // The value as the log held it: the Confluent frame, then the body.
-          framed_.assign(1, '\0');
-          coding::PutBigEndian32(&framed_, static_cast<uint32_t>(schema_id));
-          framed_.append(body);
-          ev.value = framed_;
+        const std::string_view body = b.data.substr(start, bounds_[i] - start);
+        start = bounds_[i];
+        if (dataset) rec.offset = Offset(offsets->Next());
+        emits_.clear();
+        Status s;
+        if (envelope) {
+          RETURN_IF_ERROR(EnvelopeRecord(body, &rec));
+          s = per_view_[v]->Map(rec, &emits_);
+        } else if (schema_id >= 0) {
+          s = per_view_[v]->MapAvro(rec, SchemaId(schema_id), body, &emits_);
         } else {
-          ev.value = body;
+          s = per_view_[v]->MapAvro(rec, b.file->schema, body, &emits_);
         }
-        if (dataset) ev.offset = Offset(offsets->Next());
-        MapEvent(v, ev, ctx);
+        if (!s.ok()) {
+          // The view rejected the event: counted (MapperStats), skipped.
+          if (s.code() == StatusCode::kInvalidArgument) continue;
+          return s.WithContext("record " + std::to_string(b.first_record + i));
+        }
+        Emit(v, out);
       }
     }
     return Status::OK();
@@ -125,98 +150,76 @@ class ViewJob::Mapper final : public SplitMapper {
     return Status::InvalidArgument("views read Avro records, not text files");
   }
 
-  Status Finish(Emitter* ctx) override {
+  Status Finish(Emitter* out) override {
     for (size_t v = 0; v < per_view_.size(); ++v) {
       const std::string& name = job_->views_[v]->name();
-      const PerView& pv = per_view_[v];
-      if (pv.events > 0) ctx->Count("view." + name + ".events", pv.events);
-      if (pv.cells > 0) ctx->Count("view." + name + ".emitted", pv.cells);
-      if (pv.map_errors > 0) ctx->Count("view." + name + ".map_errors", pv.map_errors);
-      if (pv.not_avro > 0) ctx->Count("view." + name + ".not_avro", pv.not_avro);
-      if (pv.out_of_range > 0) ctx->Count("view." + name + ".outside_time_range", pv.out_of_range);
+      const views::MapperStats& st = per_view_[v]->stats();
+      auto count = [&](const char* what, uint64_t n) {
+        if (n > 0) out->Count("view." + name + "." + what, static_cast<int64_t>(n));
+      };
+      count("events", st.mapped + st.map_errors);
+      count("emitted", cells_[v]);
+      count("map_errors", st.map_errors);
+      count("not_avro", st.not_avro);
+      count("outside_time_range", out_of_range_[v]);
     }
     return Status::OK();
   }
 
  private:
-  struct PerView {
-    std::map<uint64_t, std::shared_ptr<const avro::FieldExtractor>> extractors;
-    avro::ExtractedFields fields;
-    int64_t events = 0, cells = 0, map_errors = 0, not_avro = 0, out_of_range = 0;
-  };
-
-  Result<const avro::FieldExtractor*> ExtractorFor(size_t v, const avro::Schema& schema) {
-    PerView& pv = per_view_[v];
+  Result<const avro::FieldExtractor*> SkipperFor(const avro::Schema& schema) {
     const uint64_t fp = schema.Fingerprint64();
-    auto it = pv.extractors.find(fp);
-    if (it != pv.extractors.end() && it->second->writer().SameCanonicalForm(schema)) {
+    auto it = skippers_.find(fp);
+    if (it != skippers_.end() && it->second->writer().SameCanonicalForm(schema)) {
       return it->second.get();
     }
-    avro::ExtractorOptions o;
-    o.strict_paths = false;  // a writer schema without a path: the value is absent
-    ASSIGN_OR_RETURN(auto ex, avro::FieldExtractor::Compile(schema, job_->views_[v]->paths(), o));
+    ASSIGN_OR_RETURN(auto ex,
+                     avro::FieldExtractor::Compile(schema, {}, views::ExtractorCache::Options()));
     const avro::FieldExtractor* p = ex.get();
-    pv.extractors[fp] = std::move(ex);
+    skippers_[fp] = std::move(ex);
     return p;
   }
 
-  void MapEvent(size_t v, const views::Event& ev, Emitter* ctx) {
-    PerView& pv = per_view_[v];
-    const views::ViewDefinition& def = *job_->views_[v];
-    const GranularityPlan& plan = job_->plans_[v];
-    ++pv.events;
-    emits_.clear();
-    if (!def.Map(ev, &emits_).ok()) {
-      ++pv.map_errors;
-      return;
-    }
-    for (const views::Emit& e : emits_) {
-      if (job_->time_ && (e.time_ms < job_->time_->from_ms || e.time_ms >= job_->time_->to_ms)) {
-        ++pv.out_of_range;
-        continue;
-      }
-      key_.assign(1, static_cast<char>(v));
-      views::AppendCellKey(e.key, plan.base, views::BucketStart(plan.base, e.time_ms), &key_);
-      ctx->Emit(key_, e.value);
-      ++pv.cells;
-    }
-  }
-
-  // Envelope records (values that are not registered Avro): only views
-  // that do not need Avro map them, with the record's raw key and value.
-  Status MapEnvelopes(const AvroBlock& b, Emitter* ctx) {
+  // The record's timestamp, key and value from an envelope record.
+  Status EnvelopeRecord(std::string_view body, views::RecordRef* rec) {
     if (envelope_ == nullptr) {
       ASSIGN_OR_RETURN(envelope_, avro::FieldExtractor::Compile(archive::EnvelopeSchema(),
                                                                 {"timestamp", "key", "value"}));
     }
-    avro::Decoder dec(b.data);
-    OffsetWalker offsets(b.file->entry.runs, b.first_record);
-    for (int64_t i = 0; i < b.records; ++i) {
-      Status s = envelope_->Extract(&dec, &env_fields_);
-      if (!s.ok()) return s.WithContext("record " + std::to_string(b.first_record + i));
-      views::Event ev;
-      ev.topic = job_->topic();
-      ev.partition = b.file->entry.partition;
-      ev.offset = Offset(offsets.Next());
-      ev.timestamp_ms = env_fields_.GetLong(0).value_or(0);
-      if (auto k = env_fields_.GetString(1)) ev.key = *k;
-      if (auto val = env_fields_.GetString(2)) ev.value = *val;
-      for (size_t v = 0; v < job_->views_.size(); ++v) {
-        if (job_->views_[v]->needs_avro()) {
-          ++per_view_[v].not_avro;
-          continue;
-        }
-        MapEvent(v, ev, ctx);
-      }
-    }
+    RETURN_IF_ERROR(envelope_->Extract(body, &env_fields_));
+    rec->timestamp_ms = env_fields_.GetLong(0).value_or(0);
+    rec->key = env_fields_.GetString(1);
+    rec->value = env_fields_.GetString(2);
     return Status::OK();
   }
 
+  void Emit(size_t v, Emitter* out) {
+    const GranularityPlan& plan = job_->plans_[v];
+    if (cells_.size() < per_view_.size()) {
+      cells_.resize(per_view_.size());
+      out_of_range_.resize(per_view_.size());
+    }
+    for (const views::Emit& e : emits_) {
+      if (job_->time_ && (e.time_ms < job_->time_->from_ms || e.time_ms >= job_->time_->to_ms)) {
+        ++out_of_range_[v];
+        continue;
+      }
+      key_.assign(1, static_cast<char>(v));
+      views::AppendCellKey(e.key, plan.base, views::BucketStart(plan.base, e.time_ms), &key_);
+      out->Emit(key_, e.value);
+      ++cells_[v];
+    }
+  }
+
   const ViewJob* job_;
-  std::vector<PerView> per_view_;
+  std::map<int32_t, avro::Schema> schemas_;
+  std::vector<std::unique_ptr<views::Mapper>> per_view_;
+  std::map<uint64_t, std::shared_ptr<const avro::FieldExtractor>> skippers_;
+  avro::ExtractedFields skip_fields_;
+  std::vector<size_t> bounds_;
   std::vector<views::Emit> emits_;
+  std::vector<uint64_t> cells_, out_of_range_;
   std::string key_;
-  std::string framed_;
   std::shared_ptr<const avro::FieldExtractor> envelope_;
   avro::ExtractedFields env_fields_;
 };

@@ -42,39 +42,6 @@ struct Event {
   int64_t bytes = 0;
 };
 
-// sum_int64 for the test: version byte 1, zig-zag varint.
-class SumMonoid final : public views::Monoid {
- public:
-  const std::string& spec() const override {
-    static const std::string s = "test_sum";
-    return s;
-  }
-  std::string Identity() const override { return Encode(0); }
-  Status Merge(std::string* acc, std::string_view other) const override {
-    ASSIGN_OR_RETURN(int64_t a, Decode(*acc));
-    ASSIGN_OR_RETURN(int64_t b, Decode(other));
-    *acc = Encode(a + b);
-    return Status::OK();
-  }
-  Result<std::string> ToJson(std::string_view e) const override {
-    ASSIGN_OR_RETURN(int64_t v, Decode(e));
-    return std::to_string(v);
-  }
-  static std::string Encode(int64_t v) {
-    std::string s(1, '\1');
-    coding::PutZigZag64(&s, v);
-    return s;
-  }
-  static Result<int64_t> Decode(std::string_view e) {
-    uint64_t u = 0;
-    if (e.empty() || e[0] != 1 ||
-        coding::GetVarint64(e.data() + 1, e.data() + e.size(), &u) != e.data() + e.size()) {
-      return Status::Corruption("sum");
-    }
-    return coding::ZigZagDecode64(u);
-  }
-};
-
 // A hand-written view: key = the value of path 0, event time = path `ts`,
 // value = one (count) or the `bytes` field (sum).
 class TestView final : public views::ViewDefinition {
@@ -82,8 +49,7 @@ class TestView final : public views::ViewDefinition {
   TestView(std::string name, std::string key_path, bool sum, std::vector<Granularity> g)
       : name_(std::move(name)), sum_(sum), granularities_(std::move(g)) {
     paths_ = {std::move(key_path), "ts", "bytes"};
-    monoid_ = sum ? std::unique_ptr<views::Monoid>(new SumMonoid())
-                  : std::unique_ptr<views::Monoid>(new views::CountMonoid());
+    monoid_ = views::MakeMonoid(sum ? "sum_int64" : "count").value();
   }
   const std::string& name() const override { return name_; }
   const std::string& topic() const override { return topic_; }
@@ -98,8 +64,7 @@ class TestView final : public views::ViewDefinition {
     views::Emit em;
     em.key.assign(*key);
     em.time_ms = *ts;
-    em.value =
-        sum_ ? SumMonoid::Encode(e.fields->GetLong(2).value_or(0)) : views::CountMonoid::One();
+    RETURN_IF_ERROR(monoid_->Lift(Value::Long(e.fields->GetLong(2).value_or(0)), &em.value));
     out->push_back(std::move(em));
     return Status::OK();
   }
@@ -111,7 +76,7 @@ class TestView final : public views::ViewDefinition {
   bool sum_;
   std::vector<Granularity> granularities_;
   std::vector<std::string> paths_;
-  std::unique_ptr<views::Monoid> monoid_;
+  std::shared_ptr<const views::Monoid> monoid_;
 };
 
 int64_t Ms(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int ss = 0, int ms = 0) {
@@ -293,10 +258,10 @@ class ViewsTest : public ::testing::Test {
     EXPECT_TRUE(h.ok()) << h.status().ToString();
     if (!h.ok()) return cells;
     Status s = (*h)->Scan("", "", 0, [&](std::string_view k, std::string_view v) {
-      auto n =
-          sum ? SumMonoid::Decode(v) : Result<int64_t>(views::CountMonoid::Decode(v).value_or(0));
-      EXPECT_TRUE(n.ok());
-      cells[std::string(k)] = n.value_or(-1);
+      auto monoid = views::MakeMonoid(sum ? "sum_int64" : "count").value();
+      auto j = monoid->ToJson(v);
+      EXPECT_TRUE(j.ok());
+      cells[std::string(k)] = j.ok() ? std::stoll(*j) : -1;
       return true;
     });
     EXPECT_TRUE(s.ok()) << s.ToString();
