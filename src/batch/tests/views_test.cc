@@ -161,7 +161,9 @@ class ViewsTest : public ::testing::Test {
           n = 0;
         }
       }
-      if (n > 0) ASSERT_TRUE(part->Append(b.Build().value()).ok());
+      if (n > 0) {
+        ASSERT_TRUE(part->Append(b.Build().value()).ok());
+      }
     }
   }
 
