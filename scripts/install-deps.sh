@@ -2,7 +2,8 @@
 # Installs every Debian package braid's build, tests and benchmarks need.
 # Idempotent: packages already present are skipped quickly by apt. Uses sudo
 # when not run as root. Also installs the npm test clients (kafkajs) into
-# tests/integration/node/node_modules from its lock file.
+# tests/integration/node/node_modules from its lock file, and DuckDB (the
+# batch benchmark's peer) into bench/batch/node_modules from its lock file.
 set -euo pipefail
 
 PKGS=(
@@ -50,4 +51,9 @@ nodedir="$here/tests/integration/node"
 if [ -f "$nodedir/package.json" ] && [ ! -d "$nodedir/node_modules/kafkajs" ]; then
   echo "install-deps: npm ci in $nodedir"
   (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+benchdir="$here/bench/batch"
+if [ -f "$benchdir/package.json" ] && [ ! -d "$benchdir/node_modules/@duckdb/node-api" ]; then
+  echo "install-deps: npm ci in $benchdir (DuckDB, the batch benchmark's peer)"
+  (cd "$benchdir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

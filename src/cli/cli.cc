@@ -66,6 +66,8 @@ int Main(int argc, char** argv) {
   AddArchiveCommands(&app, &exit_code);
   AddExampleCommands(&app, &exit_code);
   AddViewsCommands(&app, &exit_code);
+  AddBatchCommands(&app, &exit_code);
+  AddMrCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

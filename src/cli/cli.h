@@ -19,5 +19,7 @@ void AddSchemasCommands(CLI::App* root, int* exit_code);  // schemas_commands.cc
 void AddArchiveCommands(CLI::App* root, int* exit_code);  // archive_commands.cc
 void AddExampleCommands(CLI::App* root, int* exit_code);  // example_commands.cc
 void AddViewsCommands(CLI::App* root, int* exit_code);    // views_commands.cc
+void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
+void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
 
 }  // namespace braid::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "archive/archiver_role.h"
+#include "batch/batch_role.h"
 #include "cli/cli.h"
 #include "kafka/server/broker_role.h"
 #include "registry/registry_role.h"
@@ -117,6 +118,7 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
       rt.AddRole(std::make_unique<registry::RegistryRole>(f->registry));
       rt.AddRole(std::make_unique<kafka::BrokerRole>(f->broker));
       rt.AddRole(std::make_unique<archive::ArchiverRole>(f->archiver));
+      rt.AddRole(std::make_unique<batch::BatchRole>(batch::BatchRoleOptions{}));
       *exit_code = rt.RunUntilSignal("braid up");
     });
   }
