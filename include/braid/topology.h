@@ -34,13 +34,13 @@
 // the call, counted as errors and logged; the task goes on.
 //
 // Example (examples/topk):
-//   braid::TopologyBuilder b("topk");
+//   braid::topology::TopologyBuilder b("topk");
 //   b.SetRecordSpout("views", {.topics = {"pageviews"}, .paths = {"url"}});
 //   b.SetBolt("count", [] { return std::make_unique<RollingCount>(); }, 2)
 //       .FieldsGrouping("views", {"url"})
 //       .TickInterval(std::chrono::seconds(1));
 //   b.SetBolt("rank", [] { return std::make_unique<Rank>(); }).GlobalGrouping("count");
-//   registrar->AddTopology(std::move(b).Build());
+//   registrar->AddTopology(std::make_shared<braid::topology::Topology>(std::move(b).Build()));
 #pragma once
 
 #include <chrono>
@@ -54,7 +54,11 @@
 #include <variant>
 #include <vector>
 
-namespace braid {
+namespace braid::stream {
+class TupleAccess;  // the runtime's way to build tuples
+}  // namespace braid::stream
+
+namespace braid::topology {
 
 // Bumped when this header changes incompatibly.
 inline constexpr uint32_t kTopologyApiVersion = 1;
@@ -70,10 +74,6 @@ class TupleObject {
 // One value of a tuple.
 using TupleValue = std::variant<std::monostate, bool, int64_t, double, std::string,
                                 std::shared_ptr<const TupleObject>>;
-
-namespace stream {
-class TupleAccess;  // the runtime's way to build tuples
-}  // namespace stream
 
 // Where a tuple comes from: the emitting component and its output fields.
 // Owned by the runtime; valid while the topology runs.
@@ -143,7 +143,7 @@ class Tuple {
   }
 
  private:
-  friend class stream::TupleAccess;
+  friend class ::braid::stream::TupleAccess;
   std::vector<TupleValue> values_;
   const TupleSource* source_ = nullptr;
   int source_task_ = 0;
@@ -247,10 +247,13 @@ struct ComponentSpec {
   size_t queue_capacity = 0;
 };
 
-// A topology as built; validated by the runtime when it is started (unknown
-// or duplicate component names, a bolt without inputs, a cycle, fields not
-// in the source's output: errors).
-struct TopologySpec {
+// A topology as built (TopologyBuilder), what a plugin registers
+// (PluginRegistrar::AddTopology). Validated by the runtime when it is
+// started: unknown or duplicate component names, a bolt without inputs, a
+// cycle, fields not in the source's output are errors. The speed layer
+// creates the tasks from the factories at every start.
+class Topology {
+ public:
   std::string name;
   std::vector<ComponentSpec> components;
 };
@@ -282,12 +285,12 @@ class TopologyBuilder {
 
    private:
     friend class TopologyBuilder;
-    BoltDeclarer(TopologySpec* spec, size_t index) : spec_(spec), index_(index) {}
+    BoltDeclarer(Topology* spec, size_t index) : spec_(spec), index_(index) {}
     BoltDeclarer& Add(std::string source, Grouping g, std::vector<std::string> fields) {
       spec_->components[index_].inputs.push_back({std::move(source), g, std::move(fields)});
       return *this;
     }
-    TopologySpec* spec_;
+    Topology* spec_;
     size_t index_;
   };
 
@@ -317,10 +320,10 @@ class TopologyBuilder {
     return BoltDeclarer(&spec_, spec_.components.size() - 1);
   }
 
-  TopologySpec Build() && { return std::move(spec_); }
+  Topology Build() && { return std::move(spec_); }
 
  private:
-  TopologySpec spec_;
+  Topology spec_;
 };
 
-}  // namespace braid
+}  // namespace braid::topology

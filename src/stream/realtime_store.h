@@ -74,9 +74,11 @@ struct RealtimeStoreOptions {
   // Time source for generation timestamps. Default: SystemClock().
   Clock* clock = nullptr;
   // RocksDB's max_successive_merges: a cell with this many merge operands
-  // in the memtable is collapsed on the next write, keeping reads of hot
-  // cells cheap. Default: 64.
-  size_t max_successive_merges = 64;
+  // in the memtable is collapsed on the next write (a read per write: it
+  // halves the write rate), keeping reads of hot cells cheap. 0: never (a
+  // read merges the operands of the memtable; flushes merge them).
+  // Default: 0.
+  size_t max_successive_merges = 0;
   // RocksDB write buffer size. Default: 64 MiB.
   size_t write_buffer_size = size_t{64} << 20;
   // fsync the WAL on Seal() and Drop(). Default: true (tests turn it off).

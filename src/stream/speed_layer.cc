@@ -150,6 +150,7 @@ Result<std::unique_ptr<SpeedLayer>> SpeedLayer::Open(SpeedLayerOptions options) 
   }
   if (options.clock == nullptr) options.clock = SystemClock();
   if (options.topology.max_batch_records == 0) options.topology.max_batch_records = 1;
+  if (options.topology.max_batch_bytes == 0) options.topology.max_batch_bytes = 1;
   std::unique_ptr<SpeedLayer> s(new SpeedLayer(std::move(options)));
   s->metrics_ = std::make_unique<SpeedMetrics>(s->options_.metrics);
   std::vector<StoreView> sv;
@@ -236,11 +237,11 @@ Status SpeedLayer::Start() {
     env_->clock = options_.clock;
     env_->options = options_.topology;
     ASSIGN_OR_RETURN(auto source, MakeSource(""));
-    ASSIGN_OR_RETURN(TopologySpec spec, BuildViewTopology(env_.get(), std::move(source)));
+    ASSIGN_OR_RETURN(Topology spec, BuildViewTopology(env_.get(), std::move(source)));
     ASSIGN_OR_RETURN(views_runner_, TopologyRunner::Create(std::move(spec), tro));
     RETURN_IF_ERROR(views_runner_->Start());
   }
-  for (TopologySpec& t : options_.topologies) {
+  for (Topology& t : options_.topologies) {
     ASSIGN_OR_RETURN(auto runner, TopologyRunner::Create(t, tro));
     RETURN_IF_ERROR(runner->Start());
     raw_runners_.push_back(std::move(runner));
@@ -325,7 +326,7 @@ Result<std::map<std::string, std::string>> SpeedLayer::Published(
   std::lock_guard<std::mutex> lock(publish_mu_);
   auto it = published_.find(topology);
   if (it == published_.end()) {
-    for (const TopologySpec& t : options_.topologies) {
+    for (const Topology& t : options_.topologies) {
       if (t.name == topology) return std::map<std::string, std::string>{};
     }
     return Status::NotFound("no topology named \"" + topology + "\"");
@@ -364,6 +365,8 @@ std::string SpeedLayer::StatusJson() const {
   nlohmann::ordered_json m;
   m["records_read"] = metrics_->records_read->Value();
   m["records_mapped"] = metrics_->records_mapped->Value();
+  m["cell_updates"] = metrics_->emits->Value();
+  m["cells_written"] = metrics_->cells_written->Value();
   m["dead_letters"] = metrics_->dead_letters->Value();
   m["records_lost"] = metrics_->lost->Value();
   m["commits"] = metrics_->commits->Value();

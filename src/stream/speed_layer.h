@@ -46,7 +46,7 @@ struct SpeedLayerOptions {
   // The views to keep realtime. Default: none.
   std::vector<std::shared_ptr<const views::ViewDefinition>> views;
   // Raw topologies (plugins). Default: none.
-  std::vector<TopologySpec> topologies;
+  std::vector<Topology> topologies;
   // Where records come from: braid's log in this process when
   // `kafka.bootstrap` is empty (then `log` is required), else the Kafka
   // cluster, in consumer group `kafka.group` (default "braid-speed"): the
@@ -67,7 +67,7 @@ struct SpeedLayerOptions {
   Clock* clock = nullptr;
   // Store options beyond the directory (tests turn fsync off).
   bool sync_seal = true;
-  size_t max_successive_merges = 64;
+  size_t max_successive_merges = 0;
 };
 
 // One realtime cell as read.

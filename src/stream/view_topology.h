@@ -35,19 +35,22 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "braid/topology.h"
 #include "metrics/metrics.h"
 #include "source/record_source.h"
 #include "stream/dead_letters.h"
 #include "stream/realtime_store.h"
 #include "stream/record_mapper.h"
+#include "stream/topology_runner.h"
 
 namespace braid::stream {
 
 struct ViewTopologyOptions {
-  // A partition's micro-batch is handed on at this many records... Default:
-  // 20,000.
-  size_t max_batch_records = 20'000;
+  // A partition's micro-batch is handed on when it holds this many
+  // records, or this many bytes of keys and values... Larger batches
+  // combine more events per cell write (throughput when catching up).
+  // Defaults: 100,000 records, 8 MiB.
+  size_t max_batch_records = 100'000;
+  size_t max_batch_bytes = size_t{8} << 20;
   // ...or this long after its first record arrived: the bound the batching
   // adds to the time from a record's arrival to the moment a read sees it.
   // Default: 10 ms.
@@ -56,9 +59,10 @@ struct ViewTopologyOptions {
   int map_parallelism = 2;
   // Commit tasks (each owns a share of the partitions). Default: 1.
   int commit_parallelism = 1;
-  // Input queue bounds, in micro-batches. Default: 4 (map), 16 (commit).
-  size_t map_queue = 4;
-  size_t commit_queue = 16;
+  // Input queue bounds, in micro-batches (with the batch bounds above, they
+  // bound the memory in flight). Default: 2 (map), 8 (commit).
+  size_t map_queue = 2;
+  size_t commit_queue = 8;
 };
 
 // The speed layer's own metrics (besides the topology's).
@@ -67,6 +71,7 @@ struct SpeedMetrics {
   metrics::Counter* records_read;      // records read from the source
   metrics::Counter* records_mapped;    // records mapped by a view (per view and record)
   metrics::Counter* emits;             // cells updated (emits × granularities)
+  metrics::Counter* cells_written;     // cell merges written (after combining)
   metrics::Counter* dead_letters;      // records sent to the dead-letter topic
   metrics::Counter* skipped;           // records skipped (below a view's position)
   metrics::Counter* lost;              // records deleted by retention before being read
@@ -132,7 +137,7 @@ struct ViewTopologyEnv {
 
 // The topology of every view over `source` (moved into the spout, which
 // subscribes to the views' topics now). Errors: Subscribe's.
-Result<TopologySpec> BuildViewTopology(ViewTopologyEnv* env,
-                                       std::unique_ptr<source::RecordSource> source);
+Result<Topology> BuildViewTopology(ViewTopologyEnv* env,
+                                   std::unique_ptr<source::RecordSource> source);
 
 }  // namespace braid::stream

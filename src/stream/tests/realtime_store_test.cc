@@ -111,6 +111,7 @@ TEST(RealtimeStoreTest, CommitsMergeWithTheMonoidAndSurviveReopen) {
   EXPECT_EQ(r->at(0), Offset(5));  // resumes where its state ends
   ASSERT_TRUE(s->Commit(Commit(0, 6, {{Cell("a", 1), 1}})).ok());
   EXPECT_EQ(ReadAll(s.get(), {})[Cell("a", 1)], 4u);
+  s.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -120,6 +121,7 @@ TEST(RealtimeStoreTest, CommitNeedsAHeldPartition) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->Commit(Commit(1, 3, {{Cell("a", 1), 1}})).code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(ReadAll(s.get(), {}).empty());
+  s.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -140,6 +142,7 @@ TEST(RealtimeStoreTest, AChangedDefinitionLosesItsState) {
   auto r = s->AcquirePartition("events", PartitionId(0));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->at(0), Offset(0));
+  s.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -188,6 +191,7 @@ TEST(RealtimeStoreTest, SealDropAndReadAfterACut) {
   EXPECT_FALSE(gens[0].sealed);
   EXPECT_EQ(gens[0].end["clicks"], CutOf({{0, 5}, {1, 2}}));
   EXPECT_EQ(s->Drop("nope", {}).status().code(), StatusCode::kNotFound);
+  s.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -213,6 +217,7 @@ TEST(RealtimeStoreTest, ReleasedPartitionsLoseTheirStateAndRestartAtTheFloor) {
   EXPECT_EQ(r->at(0), Offset(6));
   ASSERT_TRUE(s->Commit(Commit(1, 8, {{Cell("a", 1), 2}})).ok());
   EXPECT_EQ(ReadAll(s.get(), sealed->cuts["clicks"])[Cell("a", 1)], 3u);
+  s.reset();
   std::filesystem::remove_all(dir);
 }
 
