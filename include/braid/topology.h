@@ -34,13 +34,13 @@
 // the call, counted as errors and logged; the task goes on.
 //
 // Example (examples/topk):
-//   braid::topology::TopologyBuilder b("topk");
+//   braid::TopologyBuilder b("topk");
 //   b.SetRecordSpout("views", {.topics = {"pageviews"}, .paths = {"url"}});
 //   b.SetBolt("count", [] { return std::make_unique<RollingCount>(); }, 2)
 //       .FieldsGrouping("views", {"url"})
 //       .TickInterval(std::chrono::seconds(1));
 //   b.SetBolt("rank", [] { return std::make_unique<Rank>(); }).GlobalGrouping("count");
-//   registrar->AddTopology(std::make_shared<braid::topology::Topology>(std::move(b).Build()));
+//   registrar->AddTopology(std::move(b).Build());
 #pragma once
 
 #include <chrono>
@@ -58,7 +58,7 @@ namespace braid::stream {
 class TupleAccess;  // the runtime's way to build tuples
 }  // namespace braid::stream
 
-namespace braid::topology {
+namespace braid {
 
 // Bumped when this header changes incompatibly.
 inline constexpr uint32_t kTopologyApiVersion = 1;
@@ -252,8 +252,7 @@ struct ComponentSpec {
 // started: unknown or duplicate component names, a bolt without inputs, a
 // cycle, fields not in the source's output are errors. The speed layer
 // creates the tasks from the factories at every start.
-class Topology {
- public:
+struct TopologySpec {
   std::string name;
   std::vector<ComponentSpec> components;
 };
@@ -285,12 +284,12 @@ class TopologyBuilder {
 
    private:
     friend class TopologyBuilder;
-    BoltDeclarer(Topology* spec, size_t index) : spec_(spec), index_(index) {}
+    BoltDeclarer(TopologySpec* spec, size_t index) : spec_(spec), index_(index) {}
     BoltDeclarer& Add(std::string source, Grouping g, std::vector<std::string> fields) {
       spec_->components[index_].inputs.push_back({std::move(source), g, std::move(fields)});
       return *this;
     }
-    Topology* spec_;
+    TopologySpec* spec_;
     size_t index_;
   };
 
@@ -320,10 +319,10 @@ class TopologyBuilder {
     return BoltDeclarer(&spec_, spec_.components.size() - 1);
   }
 
-  Topology Build() && { return std::move(spec_); }
+  TopologySpec Build() && { return std::move(spec_); }
 
  private:
-  Topology spec_;
+  TopologySpec spec_;
 };
 
-}  // namespace braid::topology
+}  // namespace braid

@@ -237,11 +237,11 @@ Status SpeedLayer::Start() {
     env_->clock = options_.clock;
     env_->options = options_.topology;
     ASSIGN_OR_RETURN(auto source, MakeSource(""));
-    ASSIGN_OR_RETURN(Topology spec, BuildViewTopology(env_.get(), std::move(source)));
+    ASSIGN_OR_RETURN(TopologySpec spec, BuildViewTopology(env_.get(), std::move(source)));
     ASSIGN_OR_RETURN(views_runner_, TopologyRunner::Create(std::move(spec), tro));
     RETURN_IF_ERROR(views_runner_->Start());
   }
-  for (Topology& t : options_.topologies) {
+  for (TopologySpec& t : options_.topologies) {
     ASSIGN_OR_RETURN(auto runner, TopologyRunner::Create(t, tro));
     RETURN_IF_ERROR(runner->Start());
     raw_runners_.push_back(std::move(runner));
@@ -326,7 +326,7 @@ Result<std::map<std::string, std::string>> SpeedLayer::Published(
   std::lock_guard<std::mutex> lock(publish_mu_);
   auto it = published_.find(topology);
   if (it == published_.end()) {
-    for (const Topology& t : options_.topologies) {
+    for (const TopologySpec& t : options_.topologies) {
       if (t.name == topology) return std::map<std::string, std::string>{};
     }
     return Status::NotFound("no topology named \"" + topology + "\"");

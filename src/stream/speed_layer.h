@@ -46,7 +46,7 @@ struct SpeedLayerOptions {
   // The views to keep realtime. Default: none.
   std::vector<std::shared_ptr<const views::ViewDefinition>> views;
   // Raw topologies (plugins). Default: none.
-  std::vector<Topology> topologies;
+  std::vector<TopologySpec> topologies;
   // Where records come from: braid's log in this process when
   // `kafka.bootstrap` is empty (then `log` is required), else the Kafka
   // cluster, in consumer group `kafka.group` (default "braid-speed"): the

@@ -551,7 +551,7 @@ void TopologyRunner::Impl::Monitor() {
 
 TopologyRunner::TopologyRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<TopologyRunner>> TopologyRunner::Create(Topology spec,
+Result<std::unique_ptr<TopologyRunner>> TopologyRunner::Create(TopologySpec spec,
                                                                TopologyRunnerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);

@@ -40,24 +40,6 @@
 
 namespace braid::stream {
 
-// The public topology API's names, used throughout the speed layer.
-using topology::Bolt;
-using topology::BoltFactory;
-using topology::ComponentSpec;
-using topology::Grouping;
-using topology::OutputCollector;
-using topology::RecordSpoutSpec;
-using topology::Spout;
-using topology::SpoutFactory;
-using topology::Subscription;
-using topology::Topology;
-using topology::TopologyBuilder;
-using topology::TopologyContext;
-using topology::Tuple;
-using topology::TupleObject;
-using topology::TupleSource;
-using topology::TupleValue;
-
 // Builds tuples (the runtime's access to braid::Tuple's representation).
 class TupleAccess {
  public:
@@ -111,9 +93,9 @@ struct ComponentStats {
 
 class TopologyRunner {
  public:
-  // Validates `spec` (see Topology) and creates every task (calling the
+  // Validates `spec` (see TopologySpec) and creates every task (calling the
   // factories). InvalidArgument naming the problem.
-  static Result<std::unique_ptr<TopologyRunner>> Create(Topology spec,
+  static Result<std::unique_ptr<TopologyRunner>> Create(TopologySpec spec,
                                                         TopologyRunnerOptions options);
   ~TopologyRunner();  // Stop()s
   TopologyRunner(const TopologyRunner&) = delete;

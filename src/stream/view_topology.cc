@@ -690,8 +690,8 @@ class CommitBolt final : public Bolt {
 
 }  // namespace
 
-Result<Topology> BuildViewTopology(ViewTopologyEnv* env,
-                                   std::unique_ptr<source::RecordSource> source) {
+Result<TopologySpec> BuildViewTopology(ViewTopologyEnv* env,
+                                       std::unique_ptr<source::RecordSource> source) {
   std::map<std::string, std::vector<size_t>> topic_views;
   const auto& views = env->store->views();
   for (size_t i = 0; i < views.size(); ++i) topic_views[views[i].topic].push_back(i);

@@ -137,7 +137,7 @@ struct ViewTopologyEnv {
 
 // The topology of every view over `source` (moved into the spout, which
 // subscribes to the views' topics now). Errors: Subscribe's.
-Result<Topology> BuildViewTopology(ViewTopologyEnv* env,
-                                   std::unique_ptr<source::RecordSource> source);
+Result<TopologySpec> BuildViewTopology(ViewTopologyEnv* env,
+                                       std::unique_ptr<source::RecordSource> source);
 
 }  // namespace braid::stream

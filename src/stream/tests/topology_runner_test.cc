@@ -68,7 +68,7 @@ class RecordingBolt final : public Bolt {
   int task_ = 0;
 };
 
-Result<std::unique_ptr<TopologyRunner>> StartTopology(Topology spec,
+Result<std::unique_ptr<TopologyRunner>> StartTopology(TopologySpec spec,
                                                       metrics::Registry* m = nullptr) {
   TopologyRunnerOptions o;
   o.metrics = m;
