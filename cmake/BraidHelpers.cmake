@@ -5,6 +5,11 @@
 
 set(BRAID_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter
     -Wno-missing-field-initializers)
+# g++ 12 reports -Wrestrict false positives inside libstdc++ for ordinary
+# std::string concatenation ("a" + std::to_string(i)): GCC bug 105329.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  list(APPEND BRAID_WARNINGS -Wno-restrict)
+endif()
 if(BRAID_WERROR)
   list(APPEND BRAID_WARNINGS -Werror)
 endif()

@@ -95,10 +95,10 @@ class Archiver::PartitionWriter {
   // does not know yet starts at `first_offset` (the log start).
   Status Init(int64_t first_offset) {
     ASSIGN_OR_RETURN(ManifestLease m, a_->dataset_->Snapshot(topic_->name));
-    auto it = m->partitions.find(pid_);
+    auto it = m->partitions.find(PartitionId(pid_));
     known_ = it != m->partitions.end();
-    start_ = known_ ? it->second.start : first_offset;
-    committed_ = next_ = known_ ? it->second.hwm : start_;
+    start_ = known_ ? it->second.start.value() : first_offset;
+    committed_ = next_ = known_ ? it->second.hwm.value() : start_;
     initialized_ = true;
     return Status::OK();
   }
@@ -106,13 +106,13 @@ class Archiver::PartitionWriter {
   // Marks [first, first + count) as consumed without a file.
   void Skip(int64_t first, int64_t count) {
     if (count <= 0) return;
-    AddToRuns(&skipped_, first, count);
+    AddToRuns(&skipped_, Offset(first), count);
     Touch();
     next_ = first + count;
   }
   void Lose(int64_t first, int64_t count) {
     if (count <= 0) return;
-    AddToRuns(&lost_, first, count);
+    AddToRuns(&lost_, Offset(first), count);
     a_->counters_->lost += static_cast<uint64_t>(count);
     Touch();
     next_ = first + count;
@@ -181,17 +181,17 @@ class Archiver::PartitionWriter {
     const int64_t next = next_;
     const int64_t start = start_;
     RETURN_IF_ERROR(a_->dataset_->Commit(topic_->name, [&](Manifest* m) -> Status {
-      auto [it, added] = m->partitions.try_emplace(pid_);
+      auto [it, added] = m->partitions.try_emplace(PartitionId(pid_));
       PartitionState& st = it->second;
-      if (added) st.start = st.hwm = start;
-      if (st.hwm != committed) {
+      if (added) st.start = st.hwm = Offset(start);
+      if (st.hwm != Offset(committed)) {
         return Status::Aborted(fmt::format("partition {} high-water mark moved from {} to {}", pid_,
                                            committed, st.hwm));
       }
       for (const FileEntry& e : entries) m->files.push_back(e);
       for (const OffsetRun& r : skipped_) AddToRuns(&st.skipped, r.first, r.count);
       for (const OffsetRun& r : lost_) AddToRuns(&st.lost, r.first, r.count);
-      st.hwm = next;
+      st.hwm = Offset(next);
       return Status::OK();
     }));
     Counters& c = *a_->counters_;
@@ -253,11 +253,11 @@ class Archiver::PartitionWriter {
   void Added(OpenFile* f, int64_t offset, int64_t t) {
     FileEntry& e = f->entry;
     if (e.records == 0) {
-      e.first_offset = offset;
+      e.first_offset = Offset(offset);
       e.min_time = e.max_time = t;
     }
-    e.last_offset = offset;
-    AddToRuns(&e.runs, offset);
+    e.last_offset = Offset(offset);
+    AddToRuns(&e.runs, Offset(offset));
     ++e.records;
     e.min_time = std::min(e.min_time, t);
     e.max_time = std::max(e.max_time, t);
@@ -321,7 +321,7 @@ class Archiver::PartitionWriter {
     const std::string name = PartFileName(pid_, offset);
     f.entry.path = rel_dir + "/" + name;
     f.entry.kind = kind;
-    f.entry.partition = pid_;
+    f.entry.partition = PartitionId(pid_);
     f.entry.hour = hour;
     f.entry.schema_id = schema_id;
     const std::string dir = io::JoinPath(a_->dataset_->TopicDir(topic_->name), rel_dir);
@@ -817,8 +817,8 @@ Status Archiver::CoverCut(const std::string& topic, const log::Cut& cut,
     ASSIGN_OR_RETURN(ManifestLease m, dataset_->Snapshot(topic));
     for (const auto& [p, o] : cut.offsets) {
       if (o.value() <= 0) continue;
-      auto it = m->partitions.find(p.value());
-      if (it == m->partitions.end() || it->second.hwm < o.value()) return false;
+      auto it = m->partitions.find(p);
+      if (it == m->partitions.end() || it->second.hwm < o) return false;
     }
     return true;
   };
@@ -872,8 +872,8 @@ Status Archiver::CoverCut(const std::string& topic, const log::Cut& cut,
     bool all = m.ok();
     for (const auto& [p, o] : it->second.offsets) {
       if (!all) break;
-      auto pit = (*m)->partitions.find(p.value());
-      all = o.value() <= 0 || (pit != (*m)->partitions.end() && pit->second.hwm >= o.value());
+      auto pit = (*m)->partitions.find(p);
+      all = o.value() <= 0 || (pit != (*m)->partitions.end() && pit->second.hwm >= o);
     }
     if (all) cover_.erase(it);
   }
@@ -961,7 +961,7 @@ Result<std::vector<PartitionLag>> ComputeLag(Dataset* dataset, log::Log* log, Cl
       PartitionLag l;
       l.topic = t;
       l.partition = PartitionId(p);
-      auto it = m->partitions.find(p);
+      auto it = m->partitions.find(PartitionId(p));
       l.archived_hwm =
           it != m->partitions.end() ? Offset(it->second.hwm) : (*part)->log_start_offset();
       l.log_end = (*part)->high_watermark();

@@ -261,8 +261,8 @@ Result<ReadPlan> Dataset::Plan(const std::string& topic, const log::Cut& cut,
   ASSIGN_OR_RETURN(plan.lease, Snapshot(topic));
   const Manifest& m = *plan.lease;
   for (const auto& [p, c] : cut.offsets) {
-    auto it = m.partitions.find(p.value());
-    const int64_t hwm = it == m.partitions.end() ? 0 : it->second.hwm;
+    auto it = m.partitions.find(p);
+    const int64_t hwm = it == m.partitions.end() ? 0 : it->second.hwm.value();
     if (c.value() > hwm) {
       return Status::FailedPrecondition(
           "topic " + topic + " partition " + std::to_string(p.value()) + ": cut " +
@@ -274,7 +274,7 @@ Result<ReadPlan> Dataset::Plan(const std::string& topic, const log::Cut& cut,
     if (f.kind == FileKind::kDeadLetter) continue;
     auto c = cut.offsets.find(PartitionId(f.partition));
     if (c == cut.offsets.end()) continue;
-    const int64_t below = CountBelow(f.runs, c->second.value());
+    const int64_t below = CountBelow(f.runs, c->second);
     if (below == 0) continue;
     if (time && (f.max_time < time->from_ms || f.min_time >= time->to_ms)) continue;
     plan.files.push_back({io::JoinPath(TopicDir(topic), f.path), f, below});

@@ -11,7 +11,7 @@ namespace braid::archive {
 
 using Json = nlohmann::json;
 
-void AddToRuns(std::vector<OffsetRun>* runs, int64_t offset, int64_t count) {
+void AddToRuns(std::vector<OffsetRun>* runs, Offset offset, int64_t count) {
   if (count <= 0) return;
   if (!runs->empty() && runs->back().end() == offset) {
     runs->back().count += count;
@@ -20,11 +20,11 @@ void AddToRuns(std::vector<OffsetRun>* runs, int64_t offset, int64_t count) {
   }
 }
 
-int64_t CountBelow(const std::vector<OffsetRun>& runs, int64_t cut) {
+int64_t CountBelow(const std::vector<OffsetRun>& runs, Offset cut) {
   int64_t n = 0;
   for (const OffsetRun& r : runs) {
     if (r.first >= cut) break;
-    n += std::min(r.end(), cut) - r.first;
+    n += std::min(r.end(), cut).value() - r.first.value();
   }
   return n;
 }
@@ -59,7 +59,7 @@ namespace {
 
 Json RunsToJson(const std::vector<OffsetRun>& runs) {
   Json a = Json::array();
-  for (const OffsetRun& r : runs) a.push_back(Json::array({r.first, r.count}));
+  for (const OffsetRun& r : runs) a.push_back(Json::array({r.first.value(), r.count}));
   return a;
 }
 
@@ -67,7 +67,7 @@ std::vector<OffsetRun> RunsFromJson(const Json& a) {
   std::vector<OffsetRun> runs;
   for (const Json& r : a) {
     if (!r.is_array() || r.size() != 2) throw std::runtime_error("run is not [first, count]");
-    runs.push_back({r.at(0).get<int64_t>(), r.at(1).get<int64_t>()});
+    runs.push_back({Offset(r.at(0).get<int64_t>()), r.at(1).get<int64_t>()});
   }
   return runs;
 }
@@ -82,19 +82,19 @@ Json ManifestToJson(const Manifest& m) {
   }
   Json parts = Json::object();
   for (const auto& [p, st] : m.partitions) {
-    parts[std::to_string(p)] = {{"start", st.start},
-                                {"hwm", st.hwm},
-                                {"skipped", RunsToJson(st.skipped)},
-                                {"lost", RunsToJson(st.lost)}};
+    parts[std::to_string(p.value())] = {{"start", st.start.value()},
+                                        {"hwm", st.hwm.value()},
+                                        {"skipped", RunsToJson(st.skipped)},
+                                        {"lost", RunsToJson(st.lost)}};
   }
   j["partitions"] = std::move(parts);
   Json files = Json::array();
   for (const FileEntry& f : m.files) {
     files.push_back({{"path", f.path},
                      {"kind", FileKindName(f.kind)},
-                     {"partition", f.partition},
-                     {"first_offset", f.first_offset},
-                     {"last_offset", f.last_offset},
+                     {"partition", f.partition.value()},
+                     {"first_offset", f.first_offset.value()},
+                     {"last_offset", f.last_offset.value()},
                      {"records", f.records},
                      {"runs", RunsToJson(f.runs)},
                      {"min_time", f.min_time},
@@ -120,11 +120,11 @@ Manifest ManifestFromJson(const Json& j) {
   }
   for (const auto& [key, v] : j.at("partitions").items()) {
     PartitionState st;
-    st.start = v.at("start").get<int64_t>();
-    st.hwm = v.at("hwm").get<int64_t>();
+    st.start = Offset(v.at("start").get<int64_t>());
+    st.hwm = Offset(v.at("hwm").get<int64_t>());
     st.skipped = RunsFromJson(v.at("skipped"));
     st.lost = RunsFromJson(v.at("lost"));
-    m.partitions[std::stoi(key)] = std::move(st);
+    m.partitions[PartitionId(std::stoi(key))] = std::move(st);
   }
   for (const Json& v : j.at("files")) {
     FileEntry f;
@@ -132,9 +132,9 @@ Manifest ManifestFromJson(const Json& j) {
     auto kind = ParseFileKind(v.at("kind").get<std::string>());
     if (!kind.ok()) throw std::runtime_error(std::string(kind.status().message()));
     f.kind = *kind;
-    f.partition = v.at("partition").get<int32_t>();
-    f.first_offset = v.at("first_offset").get<int64_t>();
-    f.last_offset = v.at("last_offset").get<int64_t>();
+    f.partition = PartitionId(v.at("partition").get<int32_t>());
+    f.first_offset = Offset(v.at("first_offset").get<int64_t>());
+    f.last_offset = Offset(v.at("last_offset").get<int64_t>());
     f.records = v.at("records").get<int64_t>();
     f.runs = RunsFromJson(v.at("runs"));
     f.min_time = v.at("min_time").get<int64_t>();
@@ -201,10 +201,11 @@ std::vector<std::string> CheckManifest(const Manifest& m) {
     OffsetRun run;
     std::string what;
   };
-  std::map<int32_t, std::vector<Span>> spans;
+  auto str = [](auto strong) { return std::to_string(strong.value()); };
+  std::map<PartitionId, std::vector<Span>> spans;
   for (const FileEntry& f : m.files) {
     int64_t n = 0;
-    int64_t prev_end = INT64_MIN;
+    Offset prev_end(INT64_MIN);
     for (const OffsetRun& r : f.runs) {
       if (r.count <= 0 || r.first < prev_end) {
         problems.push_back(f.path + ": runs not increasing");
@@ -217,12 +218,12 @@ std::vector<std::string> CheckManifest(const Manifest& m) {
       problems.push_back(f.path + ": runs hold " + std::to_string(n) +
                          " offsets but records = " + std::to_string(f.records));
     }
-    if (!f.runs.empty() &&
-        (f.first_offset != f.runs.front().first || f.last_offset != f.runs.back().end() - 1)) {
+    if (!f.runs.empty() && (f.first_offset != f.runs.front().first ||
+                            f.last_offset.value() != f.runs.back().end().value() - 1)) {
       problems.push_back(f.path + ": first/last offset disagree with runs");
     }
     if (!m.partitions.contains(f.partition)) {
-      problems.push_back(f.path + ": partition " + std::to_string(f.partition) + " has no state");
+      problems.push_back(f.path + ": partition " + str(f.partition) + " has no state");
     }
   }
   for (const auto& [p, st] : m.partitions) {
@@ -231,21 +232,20 @@ std::vector<std::string> CheckManifest(const Manifest& m) {
     for (const OffsetRun& r : st.lost) v.push_back({r, "lost"});
     std::sort(v.begin(), v.end(),
               [](const Span& a, const Span& b) { return a.run.first < b.run.first; });
-    int64_t at = st.start;
-    const std::string prefix = "partition " + std::to_string(p) + ": ";
+    Offset at = st.start;
+    const std::string prefix = "partition " + str(p) + ": ";
     for (const Span& s : v) {
       if (s.run.first > at) {
-        problems.push_back(prefix + "gap [" + std::to_string(at) + ", " +
-                           std::to_string(s.run.first) + ") before " + s.what);
+        problems.push_back(prefix + "gap [" + str(at) + ", " + str(s.run.first) + ") before " +
+                           s.what);
       } else if (s.run.first < at) {
-        problems.push_back(prefix + "overlap at offset " + std::to_string(s.run.first) + " (" +
-                           s.what + ")");
+        problems.push_back(prefix + "overlap at offset " + str(s.run.first) + " (" + s.what + ")");
       }
       at = std::max(at, s.run.end());
     }
     if (at != st.hwm) {
-      problems.push_back(prefix + "records end at " + std::to_string(at) +
-                         " but the high-water mark is " + std::to_string(st.hwm));
+      problems.push_back(prefix + "records end at " + str(at) + " but the high-water mark is " +
+                         str(st.hwm));
     }
   }
   return problems;

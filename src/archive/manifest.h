@@ -33,23 +33,24 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/strong_type.h"
 #include "io/file_system.h"
 
 namespace braid::archive {
 
 // A run of consecutive offsets [first, first + count).
 struct OffsetRun {
-  int64_t first = 0;
+  Offset first{0};
   int64_t count = 0;
-  int64_t end() const { return first + count; }
+  Offset end() const { return Offset(first.value() + count); }
   friend bool operator==(const OffsetRun&, const OffsetRun&) = default;
 };
 
 // Appends `offset` (or a run) to `runs`, merging with the last run when
 // adjacent. Precondition: offsets are appended in increasing order.
-void AddToRuns(std::vector<OffsetRun>* runs, int64_t offset, int64_t count = 1);
+void AddToRuns(std::vector<OffsetRun>* runs, Offset offset, int64_t count = 1);
 // Number of offsets of `runs` below `cut`.
-int64_t CountBelow(const std::vector<OffsetRun>& runs, int64_t cut);
+int64_t CountBelow(const std::vector<OffsetRun>& runs, Offset cut);
 
 enum class FileKind : uint8_t {
   kAvro,        // values of registered Avro schema `schema_id` (Confluent framing removed)
@@ -63,9 +64,9 @@ Result<FileKind> ParseFileKind(std::string_view name);
 struct FileEntry {
   std::string path;  // relative to <root>/<topic>
   FileKind kind = FileKind::kAvro;
-  int32_t partition = 0;
-  int64_t first_offset = 0;
-  int64_t last_offset = 0;
+  PartitionId partition{0};
+  Offset first_offset{0};
+  Offset last_offset{0};
   int64_t records = 0;
   std::vector<OffsetRun> runs;
   int64_t min_time = 0;  // event time, ms since the epoch
@@ -76,8 +77,8 @@ struct FileEntry {
 };
 
 struct PartitionState {
-  int64_t start = 0;  // first offset archived
-  int64_t hwm = 0;    // every offset in [start, hwm) is accounted for
+  Offset start{0};  // first offset archived
+  Offset hwm{0};    // every offset in [start, hwm) is accounted for
   std::vector<OffsetRun> skipped;
   std::vector<OffsetRun> lost;
 };
@@ -90,7 +91,7 @@ struct Manifest {
   // kept, so the decision is stable across restarts. Unset: undecided.
   std::optional<bool> archived;
   std::string decision_reason;
-  std::map<int32_t, PartitionState> partitions;
+  std::map<PartitionId, PartitionState> partitions;
   std::vector<FileEntry> files;
 
   const FileEntry* FindFile(std::string_view path) const;

@@ -24,7 +24,7 @@ void VerifyFile(io::FileSystem* fs, const std::string& topic_dir, const FileEntr
   auto reader = avro::ContainerReader::Open(path, ro);
   if (!reader.ok()) return problem(reader.status().ToString());
   const std::string* part = (*reader)->header().FindMetadata("braid.partition");
-  if (part == nullptr || *part != std::to_string(f.partition)) {
+  if (part == nullptr || *part != std::to_string(f.partition.value())) {
     problem("braid.partition metadata does not match the manifest");
   }
   // Expected offsets, in order, for envelope kinds.
@@ -46,7 +46,8 @@ void VerifyFile(io::FileSystem* fs, const std::string& topic_dir, const FileEntr
       ++run;
       in_run = 0;
     }
-    if (run >= f.runs.size() || p != f.partition || off != f.runs[run].first + in_run) {
+    if (run >= f.runs.size() || p != f.partition.value() ||
+        off != f.runs[run].first.value() + in_run) {
       return problem("record " + std::to_string(n - 1) + " has partition/offset " +
                      std::to_string(p) + "/" + std::to_string(off) +
                      ", not the one the manifest lists");

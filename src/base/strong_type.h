@@ -2,6 +2,8 @@
 // StrongTypes of the same representation (an Offset is not a PartitionId).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -46,5 +48,14 @@ template <typename Tag, typename T>
 struct std::hash<braid::StrongType<Tag, T>> {
   size_t operator()(const braid::StrongType<Tag, T>& s) const noexcept {
     return std::hash<T>()(s.value());
+  }
+};
+
+// fmt / spdlog print a StrongType as its value.
+template <typename Tag, typename T>
+struct fmt::formatter<braid::StrongType<Tag, T>> : fmt::formatter<T> {
+  template <typename FormatContext>
+  auto format(const braid::StrongType<Tag, T>& s, FormatContext& ctx) const {
+    return fmt::formatter<T>::format(s.value(), ctx);
   }
 };

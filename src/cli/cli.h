@@ -17,5 +17,6 @@ void AddServerCommands(CLI::App* root, int* exit_code);   // server_commands.cc:
 void AddGroupsCommands(CLI::App* root, int* exit_code);   // groups_commands.cc
 void AddSchemasCommands(CLI::App* root, int* exit_code);  // schemas_commands.cc, registry
 void AddArchiveCommands(CLI::App* root, int* exit_code);  // archive_commands.cc
+void AddExampleCommands(CLI::App* root, int* exit_code);  // example_commands.cc
 
 }  // namespace braid::cli

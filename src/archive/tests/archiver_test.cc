@@ -57,7 +57,7 @@ std::vector<std::pair<int64_t, int64_t>> ReadFile(io::FileSystem* fs, const std:
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   std::vector<int64_t> offsets;
   for (const OffsetRun& run : e.runs) {
-    for (int64_t o = run.first; o < run.end(); ++o) offsets.push_back(o);
+    for (int64_t o = run.first.value(); o < run.end().value(); ++o) offsets.push_back(o);
   }
   std::vector<std::pair<int64_t, int64_t>> out;
   std::string_view rec;
@@ -74,7 +74,7 @@ std::vector<std::pair<int64_t, int64_t>> ReadFile(io::FileSystem* fs, const std:
       int32_t p = 0;
       EXPECT_TRUE(d.ReadInt(&p).ok());
       EXPECT_TRUE(d.ReadLong(&v).ok());
-      EXPECT_EQ(p, e.partition);
+      EXPECT_EQ(p, e.partition.value());
     }
     EXPECT_LT(i, offsets.size());
     out.emplace_back(i < offsets.size() ? offsets[i] : -1, v);
@@ -151,7 +151,7 @@ class ArchiverTest : public ::testing::Test {
     for (const FileEntry& f : m.files) {
       if (f.kind == FileKind::kDeadLetter && !include_dead) continue;
       for (auto [off, id] : ReadFile(fs, "/archive/" + topic + "/" + f.path, f)) {
-        EXPECT_TRUE(got.emplace(std::make_pair(f.partition, off), id).second)
+        EXPECT_TRUE(got.emplace(std::make_pair(f.partition.value(), off), id).second)
             << "duplicate offset " << off << " in " << f.path;
       }
     }
@@ -180,8 +180,8 @@ TEST_F(ArchiverTest, ArchivesEveryRecordOnceInHourFolders) {
   ExpectVerifies(&fs);
   auto m = LoadManifest(&fs, "/archive", "events").value();
   EXPECT_EQ(m.archived, std::optional<bool>(true));
-  EXPECT_EQ(m.partitions.at(0).hwm, 120);
-  EXPECT_EQ(m.partitions.at(1).hwm, 120);
+  EXPECT_EQ(m.partitions.at(PartitionId(0)).hwm, Offset(120));
+  EXPECT_EQ(m.partitions.at(PartitionId(1)).hwm, Offset(120));
   std::set<std::string> dirs;
   for (const FileEntry& f : m.files) {
     EXPECT_EQ(f.kind, FileKind::kAvro);
@@ -295,7 +295,7 @@ TEST_F(ArchiverTest, UndecodableRecordsGoToDeadLetters) {
   }
   ASSERT_NE(dead, nullptr);
   EXPECT_EQ(dead->path, "_dead_letters/part-0-1.avro");
-  EXPECT_EQ(dead->runs, (std::vector<OffsetRun>{{1, 2}}));
+  EXPECT_EQ(dead->runs, (std::vector<OffsetRun>{{Offset(1), 2}}));
   EXPECT_EQ(a.stats().dead_letter_records, 2u);
   avro::ReaderOptions ro;
   ro.fs = &fs;
@@ -307,7 +307,7 @@ TEST_F(ArchiverTest, UndecodableRecordsGoToDeadLetters) {
   ASSERT_TRUE(r->Next(&d).value());
   EXPECT_EQ(d.FindField("offset")->long_value(), 2);
   EXPECT_FALSE(d.FindField("error")->bytes().empty());
-  EXPECT_EQ(m.partitions.at(0).hwm, 4);
+  EXPECT_EQ(m.partitions.at(PartitionId(0)).hwm, Offset(4));
   ExpectVerifies(&fs);
 }
 
@@ -473,8 +473,8 @@ TEST_F(ArchiverTest, CoverCutCommitsEverythingBelowTheCut) {
   ASSERT_TRUE(a.Start().ok());
   ASSERT_TRUE(a.CoverCut("events", early, std::chrono::seconds(20)).ok());
   auto m = LoadManifest(&fs, "/archive", "events").value();
-  EXPECT_GE(m.partitions.at(0).hwm, 120);
-  EXPECT_GE(m.partitions.at(1).hwm, 300);
+  EXPECT_GE(m.partitions.at(PartitionId(0)).hwm, Offset(120));
+  EXPECT_GE(m.partitions.at(PartitionId(1)).hwm, Offset(300));
   auto plan = a.dataset()->Plan("events", early);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::map<std::pair<int32_t, int64_t>, int64_t> below;
@@ -482,7 +482,8 @@ TEST_F(ArchiverTest, CoverCutCommitsEverythingBelowTheCut) {
     auto recs = ReadFile(&fs, f.path, f.entry);
     for (int64_t i = 0; i < f.records_below_cut; ++i) {
       EXPECT_TRUE(
-          below.emplace(std::make_pair(f.entry.partition, recs[i].first), recs[i].second).second);
+          below.emplace(std::make_pair(f.entry.partition.value(), recs[i].first), recs[i].second)
+              .second);
     }
   }
   std::map<std::pair<int32_t, int64_t>, int64_t> want;
@@ -525,7 +526,8 @@ TEST_F(ArchiverTest, CoverCutCommitsEverythingBelowTheCut) {
     Status st = b.CoverCut("events", cut, std::chrono::seconds(20));
     ASSERT_TRUE(st.ok()) << st.ToString();
     auto mm = LoadManifest(&fs, "/archive", "events").value();
-    for (int p = 0; p < 2; ++p) EXPECT_GE(mm.partitions.at(p).hwm, cut.at(PartitionId(p)).value());
+    for (int p = 0; p < 2; ++p)
+      EXPECT_GE(mm.partitions.at(PartitionId(p)).hwm, cut.at(PartitionId(p)));
   }
   done = true;
   producer.join();
@@ -587,7 +589,7 @@ TEST_F(ArchiverTest, ReadPlanBelowCut) {
       a.dataset()->Plan("events", {{{PartitionId(0), Offset(30)}, {PartitionId(1), Offset(60)}}});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::map<int32_t, int64_t> below;
-  for (const PlannedFile& f : plan->files) below[f.entry.partition] += f.records_below_cut;
+  for (const PlannedFile& f : plan->files) below[f.entry.partition.value()] += f.records_below_cut;
   EXPECT_EQ(below, (std::map<int32_t, int64_t>{{0, 30}, {1, 60}}));
   EXPECT_EQ(a.dataset()->Plan("events", {{{PartitionId(0), Offset(61)}}}).status().code(),
             StatusCode::kFailedPrecondition);
@@ -674,8 +676,8 @@ TEST_F(ArchiverTest, RollPolicyListsFilesOnlyWhenClosed) {
   ASSERT_TRUE(a.Start().ok());
   auto hwm = [&]() -> int64_t {
     auto m = LoadManifest(&fs, "/archive", "events");
-    if (!m.ok() || !m->partitions.contains(0)) return -1;
-    return m->partitions.at(0).hwm;
+    if (!m.ok() || !m->partitions.contains(PartitionId(0))) return -1;
+    return m->partitions.at(PartitionId(0)).hwm.value();
   };
   // Read, but not closed: nothing listed, the files are hidden temp files.
   for (int i = 0; i < 200 && hwm() != 0; ++i) {
@@ -772,13 +774,13 @@ TEST(ManifestTest, RoundTripAndChecksum) {
   m.version = 3;
   m.archived = true;
   m.decision_reason = "why";
-  m.partitions[0] = {0, 10, {{9, 1}}, {}};
+  m.partitions[PartitionId(0)] = {Offset(0), Offset(10), {{Offset(9), 1}}, {}};
   FileEntry f;
   f.path = "dt=2023-11-14/hour=22/part-0-0.avro";
   f.records = 9;
-  f.first_offset = 0;
-  f.last_offset = 8;
-  f.runs = {{0, 9}};
+  f.first_offset = Offset(0);
+  f.last_offset = Offset(8);
+  f.runs = {{Offset(0), 9}};
   m.files.push_back(f);
   const std::string text = EncodeManifest(m);
   auto back = DecodeManifest(text);
@@ -789,9 +791,9 @@ TEST(ManifestTest, RoundTripAndChecksum) {
   bad[bad.find("\"why\"") + 1] = 'W';
   EXPECT_TRUE(DecodeManifest(bad).status().IsCorruption());
   // A gap and an overlap are reported.
-  m.partitions[0].hwm = 12;
+  m.partitions[PartitionId(0)].hwm = Offset(12);
   EXPECT_EQ(CheckManifest(m).size(), 1u);
-  m.partitions[0].hwm = 10;
+  m.partitions[PartitionId(0)].hwm = Offset(10);
   m.files.push_back(f);
   m.files.back().path = "x";
   EXPECT_FALSE(CheckManifest(m).empty());
