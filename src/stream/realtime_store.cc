@@ -717,56 +717,50 @@ Result<std::vector<RealtimeGeneration>> RealtimeStore::Drop(const std::string& v
   return dropped;
 }
 
-Result<RealtimeCells> RealtimeStore::Read(const std::string& view, std::string_view begin,
-                                          std::string_view end, const log::Cut& after,
-                                          size_t limit) const {
+Result<std::unique_ptr<RealtimeSnapshot>> RealtimeStore::OpenSnapshot(const std::string& view,
+                                                                      const log::Cut& after) const {
   ASSIGN_OR_RETURN(size_t vi, ViewIndex(view));
-  const uint32_t id = state_[vi].id;
+  std::unique_ptr<RealtimeSnapshot> out(new RealtimeSnapshot());
+  out->db_ = db_.get();
+  out->monoid_ = views_[vi].monoid.get();
+  out->view_id_ = state_[vi].id;
   std::vector<GenerationInfo> gens;
-  const rocksdb::Snapshot* snap = nullptr;
   LockShared();
   for (const auto& [gid, g] : generations_) gens.push_back(g);
   const uint64_t current = current_;
-  snap = db_->GetSnapshot();
+  out->snap_ = db_->GetSnapshot();
   UnlockShared();
-  ScopeExit release{[this, snap] { db_->ReleaseSnapshot(snap); }};
   rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-
-  RealtimeCells out;
+  ro.snapshot = out->snap_;
   // The consumed offsets in this snapshot (the open generation's end).
   {
-    const std::string prefix = Key32(kOffsetTag, id);
+    const std::string prefix = Key32(kOffsetTag, out->view_id_);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (it->key().size() != 9) return Status::Corruption("realtime store: bad offset key");
       const PartitionId p(static_cast<int32_t>(coding::DecodeBigEndian32(it->key().data() + 5)));
       ASSIGN_OR_RETURN(uint64_t off, Decode64(it->value().ToStringView(), "offset"));
-      out.consumed.offsets[p] = Offset(static_cast<int64_t>(off));
+      out->consumed_.offsets[p] = Offset(static_cast<int64_t>(off));
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "read offsets"));
   }
-
-  std::map<std::string, std::string, std::less<>> merged;
-  const views::Monoid& monoid = *views_[vi].monoid;
-  std::string lo, hi;
   for (const GenerationInfo& g : gens) {
     auto s = g.start.find(view);
     const log::Cut* end_cut = nullptr;
     if (g.id.value() == current) {
-      end_cut = &out.consumed;
+      end_cut = &out->consumed_;
     } else {
       auto e = g.end.find(view);
       if (e != g.end.end()) end_cut = &e->second;
     }
-    const auto ranges = Ranges(s == g.start.end() ? nullptr : &s->second, end_cut);
-    std::set<int32_t> included;
-    for (const auto& [p, r] : ranges) {
+    RealtimeSnapshot::Gen sg;
+    sg.id = g.id;
+    for (const auto& [p, r] : Ranges(s == g.start.end() ? nullptr : &s->second, end_cut)) {
       if (r.end <= r.start) continue;  // no records of p in this generation
       const int64_t a = after.at(p).value();
       if (r.end <= a) continue;  // below the cut: the batch view has them
       if (r.start >= a) {
-        included.insert(p.value());
+        sg.partitions.insert(p.value());
         continue;
       }
       return Status::FailedPrecondition(
@@ -775,39 +769,122 @@ Result<RealtimeCells> RealtimeStore::Read(const std::string& view, std::string_v
           ") of partition " + std::to_string(p.value()) + ", across the cut at " +
           std::to_string(a) + " (not a sealed cut)");
     }
-    if (included.empty()) continue;
-    out.generations.push_back(g.id);
-    lo = CellPrefix(id, g.id);
-    hi = lo;
-    lo.append(begin);
-    if (end.empty()) {
-      hi = CellPrefix(id, RealtimeGeneration(g.id.value() + 1));
-    } else {
-      hi.append(end);
-    }
-    rocksdb::Slice upper(hi);
-    ro.iterate_upper_bound = &upper;
+    if (sg.partitions.empty()) continue;
+    out->ids_.push_back(g.id);
+    out->gens_.push_back(std::move(sg));
+  }
+  return out;
+}
+
+RealtimeSnapshot::~RealtimeSnapshot() {
+  if (snap_ != nullptr) db_->ReleaseSnapshot(snap_);
+}
+
+std::string RealtimeSnapshot::Prefix(RealtimeGeneration g) const {
+  std::string k(1, kCellTag);
+  coding::PutBigEndian32(&k, view_id_);
+  coding::PutBigEndian64(&k, g.value());
+  return k;
+}
+
+Result<std::optional<std::string>> RealtimeSnapshot::Get(std::string_view cell_key) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_;
+  std::optional<std::string> value;
+  for (const Gen& g : gens_) {
+    const std::string lo = Prefix(g.id).append(cell_key);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     for (it->Seek(lo); it->Valid(); it->Next()) {
       const rocksdb::Slice k = it->key();
-      if (k.size() < kCellPrefixSize + 4) return Status::Corruption("realtime store: bad cell key");
-      const auto p = static_cast<int32_t>(coding::DecodeBigEndian32(k.data() + k.size() - 4));
-      if (!included.count(p)) continue;
-      std::string_view cell(k.data() + kCellPrefixSize, k.size() - kCellPrefixSize - 4);
-      auto mit = merged.find(cell);
-      if (mit == merged.end()) {
-        merged.emplace(std::string(cell), it->value().ToString());
+      if (k.size() != lo.size() + 4 || !k.starts_with(lo)) break;
+      const auto p = static_cast<int32_t>(coding::DecodeBigEndian32(k.data() + lo.size()));
+      if (!g.partitions.count(p)) continue;
+      if (!value) {
+        value = it->value().ToString();
       } else {
-        RETURN_IF_ERROR(monoid.Merge(&mit->second, it->value().ToStringView()));
+        RETURN_IF_ERROR(monoid_->Merge(&*value, it->value().ToStringView()));
       }
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), "read cells"));
-    ro.iterate_upper_bound = nullptr;
+    RETURN_IF_ERROR(FromRocks(it->status(), "read cell"));
   }
-  for (auto& [k, v] : merged) {
-    if (limit > 0 && out.cells.size() >= limit) break;
-    out.cells.emplace_back(k, std::move(v));
+  return value;
+}
+
+Status RealtimeSnapshot::Scan(
+    std::string_view begin, std::string_view end,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  // One cursor per generation over [begin, end); a k-way merge by cell key
+  // (a cell's partitions are adjacent in a generation: cell keys are
+  // self-delimiting, the partition is a suffix).
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    const Gen* gen = nullptr;
+  };
+  std::vector<Cursor> cursors(gens_.size());
+  auto cell_of = [](const rocksdb::Slice& k) {
+    return std::string_view(k.data() + kCellPrefixSize, k.size() - kCellPrefixSize - 4);
+  };
+  for (size_t i = 0; i < gens_.size(); ++i) {
+    Cursor& c = cursors[i];
+    c.gen = &gens_[i];
+    const std::string prefix = Prefix(gens_[i].id);
+    c.upper = end.empty() ? Prefix(RealtimeGeneration(gens_[i].id.value() + 1))
+                          : std::string(prefix).append(end);
+    c.upper_slice = rocksdb::Slice(c.upper);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    ro.iterate_upper_bound = &c.upper_slice;
+    c.it.reset(db_->NewIterator(ro));
+    c.it->Seek(std::string(prefix).append(begin));
   }
+  std::string current, value;
+  for (;;) {
+    // The smallest cell key under any cursor.
+    bool any = false;
+    for (Cursor& c : cursors) {
+      if (!c.it->Valid()) continue;
+      if (c.it->key().size() < kCellPrefixSize + 4) {
+        return Status::Corruption("realtime store: bad cell key");
+      }
+      const std::string_view cell = cell_of(c.it->key());
+      if (!any || cell < current) current.assign(cell);
+      any = true;
+    }
+    if (!any) break;
+    bool have = false;
+    for (Cursor& c : cursors) {
+      for (; c.it->Valid(); c.it->Next()) {
+        const rocksdb::Slice k = c.it->key();
+        if (k.size() < kCellPrefixSize + 4 || cell_of(k) != current) break;
+        const auto p = static_cast<int32_t>(coding::DecodeBigEndian32(k.data() + k.size() - 4));
+        if (!c.gen->partitions.count(p)) continue;
+        if (!have) {
+          value.assign(c.it->value().data(), c.it->value().size());
+          have = true;
+        } else {
+          RETURN_IF_ERROR(monoid_->Merge(&value, c.it->value().ToStringView()));
+        }
+      }
+    }
+    if (have && !fn(current, value)) break;
+  }
+  for (Cursor& c : cursors) RETURN_IF_ERROR(FromRocks(c.it->status(), "scan cells"));
+  return Status::OK();
+}
+
+Result<RealtimeCells> RealtimeStore::Read(const std::string& view, std::string_view begin,
+                                          std::string_view end, const log::Cut& after,
+                                          size_t limit) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<RealtimeSnapshot> snap, OpenSnapshot(view, after));
+  RealtimeCells out;
+  out.consumed = snap->consumed();
+  out.generations = snap->generations();
+  RETURN_IF_ERROR(snap->Scan(begin, end, [&](std::string_view k, std::string_view v) {
+    out.cells.emplace_back(std::string(k), std::string(v));
+    return limit == 0 || out.cells.size() < limit;
+  }));
   return out;
 }
 

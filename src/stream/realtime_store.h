@@ -48,10 +48,12 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,7 @@
 
 namespace rocksdb {
 class DB;
+class Snapshot;
 }  // namespace rocksdb
 
 namespace braid::stream {
@@ -139,6 +142,50 @@ struct RealtimeCells {
   log::Cut consumed;
 };
 
+// A consistent read of one view's realtime cells after a cut: a RocksDB
+// snapshot and the generations to merge, fixed when opened. Commits, seals
+// and drops that run meanwhile do not change what it reads (a drop-through
+// deletes cells the snapshot still sees). What the serving layer reads
+// through (its realtime CellSource). Must not outlive its store.
+//
+// Thread safety: const methods may run on several threads.
+class RealtimeSnapshot {
+ public:
+  ~RealtimeSnapshot();
+  RealtimeSnapshot(const RealtimeSnapshot&) = delete;
+  RealtimeSnapshot& operator=(const RealtimeSnapshot&) = delete;
+
+  // The view's consumed offsets in this snapshot: the records below them
+  // (and above the cut it was opened after) are in its cells.
+  const log::Cut& consumed() const { return consumed_; }
+  // The generations merged, oldest first.
+  const std::vector<RealtimeGeneration>& generations() const { return ids_; }
+  // One cell (an encoded cell key) merged over the partitions and the
+  // generations, or nullopt if none has it.
+  Result<std::optional<std::string>> Get(std::string_view cell_key) const;
+  // The cells with keys in [begin, end) (end empty: no bound), merged, in
+  // key order; `fn` returns false to stop.
+  Status Scan(std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+
+ private:
+  friend class RealtimeStore;
+  struct Gen {
+    RealtimeGeneration id{0};
+    std::set<int32_t> partitions;  // whose cells it merges
+  };
+  RealtimeSnapshot() = default;
+  std::string Prefix(RealtimeGeneration g) const;
+
+  rocksdb::DB* db_ = nullptr;
+  const rocksdb::Snapshot* snap_ = nullptr;
+  const views::Monoid* monoid_ = nullptr;
+  uint32_t view_id_ = 0;
+  std::vector<Gen> gens_;
+  std::vector<RealtimeGeneration> ids_;
+  log::Cut consumed_;
+};
+
 class RealtimeStore {
  public:
   // Opens (creating) the store and reconciles the stored views with `views`
@@ -184,12 +231,16 @@ class RealtimeStore {
   // generations dropped.
   Result<std::vector<RealtimeGeneration>> Drop(const std::string& view, const log::Cut& cut);
 
+  // A snapshot of `view` merging the generations after `after` (a batch
+  // view's cut): those whose start covers it; generations whose end it
+  // covers are skipped. FailedPrecondition when a generation straddles
+  // `after` (it is not a cut the store was sealed or dropped at); NotFound
+  // for an unknown view.
+  Result<std::unique_ptr<RealtimeSnapshot>> OpenSnapshot(const std::string& view,
+                                                         const log::Cut& after) const;
   // The cells of `view` with keys in [begin, end) (encoded cell keys; end
-  // empty: no bound), merged over the partitions and over the generations
-  // after `after` (those whose start cut covers it; generations whose end it
-  // covers are skipped). FailedPrecondition when a generation straddles
-  // `after` (it is not a cut the store was sealed or dropped at). At most
-  // `limit` cells (0: no limit). Errors: NotFound (view), Corruption.
+  // empty: no bound) of OpenSnapshot(view, after), at most `limit` (0: no
+  // limit). Errors: OpenSnapshot's, Corruption.
   Result<RealtimeCells> Read(const std::string& view, std::string_view begin, std::string_view end,
                              const log::Cut& after, size_t limit = 0) const;
 

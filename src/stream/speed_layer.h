@@ -106,6 +106,12 @@ class SpeedLayer {
   Result<CellsAnswer> ReadRange(const std::string& view, std::string_view begin,
                                 std::string_view end, const log::Cut& after,
                                 size_t limit = 0) const;
+  // A consistent snapshot of `view`'s cells after `after` (what the serving
+  // layer's realtime CellSource reads through); see RealtimeSnapshot.
+  Result<std::unique_ptr<RealtimeSnapshot>> OpenSnapshot(const std::string& view,
+                                                         const log::Cut& after) const {
+    return store_->OpenSnapshot(view, after);
+  }
   // The cells of one key at granularity `g` whose buckets start in
   // [BucketStart(g, from_ms), to_ms).
   Result<CellsAnswer> ReadKey(const std::string& view, std::string_view key, views::Granularity g,

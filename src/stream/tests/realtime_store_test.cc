@@ -195,6 +195,60 @@ TEST(RealtimeStoreTest, SealDropAndReadAfterACut) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(RealtimeStoreTest, SnapshotsReadConsistentlyWhileDropsAndCommitsRun) {
+  const std::string dir = TempDir("snap");
+  auto s = OpenStore(dir);
+  ASSERT_TRUE(s->AcquirePartition("events", PartitionId(0)).ok());
+  ASSERT_TRUE(s->AcquirePartition("events", PartitionId(1)).ok());
+  ASSERT_TRUE(s->Commit(Commit(0, 2, {{Cell("a", 1), 2}, {Cell("c", 1), 1}})).ok());
+  ASSERT_TRUE(s->Commit(Commit(1, 1, {{Cell("a", 1), 1}})).ok());
+  auto sealed = s->Seal();
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_TRUE(s->Commit(Commit(1, 3, {{Cell("a", 1), 1}, {Cell("b", 1), 1}})).ok());
+
+  auto snap = s->OpenSnapshot("clicks", {});
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ((*snap)->generations().size(), 2u);
+  EXPECT_EQ((*snap)->consumed(), CutOf({{0, 2}, {1, 3}}));
+  // Changes after the snapshot: a drop-through and a commit.
+  ASSERT_TRUE(s->Drop("clicks", sealed->cuts["clicks"]).ok());
+  ASSERT_TRUE(s->Commit(Commit(0, 4, {{Cell("a", 1), 5}})).ok());
+
+  auto a = (*snap)->Get(Cell("a", 1));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ(Count(**a), 4u);
+  auto none = (*snap)->Get(Cell("zz", 1));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  std::vector<std::pair<std::string, uint64_t>> scanned;
+  ASSERT_TRUE((*snap)
+                  ->Scan("", "",
+                         [&](std::string_view k, std::string_view v) {
+                           scanned.emplace_back(std::string(k), Count(std::string(v)));
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(scanned, (std::vector<std::pair<std::string, uint64_t>>{
+                         {Cell("a", 1), 4}, {Cell("b", 1), 1}, {Cell("c", 1), 1}}));
+  // Stopping early, and a bounded range.
+  scanned.clear();
+  ASSERT_TRUE((*snap)
+                  ->Scan(views::CellKeyPrefix("b"), "",
+                         [&](std::string_view k, std::string_view v) {
+                           scanned.emplace_back(std::string(k), Count(std::string(v)));
+                           return false;
+                         })
+                  .ok());
+  EXPECT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(scanned[0].first, Cell("b", 1));
+  snap->reset();
+  // A new snapshot sees the drop and the commit.
+  EXPECT_EQ(ReadAll(s.get(), {})[Cell("a", 1)], 6u);
+  s.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RealtimeStoreTest, ReleasedPartitionsLoseTheirStateAndRestartAtTheFloor) {
   const std::string dir = TempDir("release");
   auto s = OpenStore(dir);
