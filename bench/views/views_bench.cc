@@ -62,7 +62,8 @@ Value RandomValue(const MonoidSpec& spec, std::mt19937_64& rng, uint64_t distinc
 std::vector<std::string> Elements(const Monoid& m, size_t n, uint64_t distinct, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::string> out(n);
-  for (auto& e : out) CHECK(m.Lift(RandomValue(m.parsed_spec(), rng, distinct), &e).ok());
+  for (auto& e : out)
+    CHECK(m.Lift(RandomValue(*ParseMonoidSpec(m.spec()), rng, distinct), &e).ok());
   return out;
 }
 
@@ -128,7 +129,8 @@ void BM_Lift(benchmark::State& state) {
   auto m = *MakeMonoid(kSpecs[state.range(0)]);
   std::mt19937_64 rng(5);
   std::vector<Value> values;
-  for (int i = 0; i < 4096; ++i) values.push_back(RandomValue(m->parsed_spec(), rng, 1'000'000));
+  for (int i = 0; i < 4096; ++i)
+    values.push_back(RandomValue(*ParseMonoidSpec(m->spec()), rng, 1'000'000));
   std::string out;
   size_t i = 0;
   for (auto _ : state) {

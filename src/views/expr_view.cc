@@ -13,12 +13,13 @@ namespace {
 class ExprView final : public ViewDefinition {
  public:
   ExprView(std::string name, std::string topic, std::vector<Granularity> granularities,
-           std::shared_ptr<const Monoid> monoid, std::vector<std::string> paths,
+           MonoidSpec spec, std::shared_ptr<const Monoid> monoid, std::vector<std::string> paths,
            std::unique_ptr<Expr> key, std::unique_ptr<Expr> time, std::unique_ptr<Expr> value,
            std::vector<std::unique_ptr<Expr>> field_values, bool needs_avro)
       : name_(std::move(name)),
         topic_(std::move(topic)),
         granularities_(std::move(granularities)),
+        spec_(std::move(spec)),
         monoid_(std::move(monoid)),
         paths_(std::move(paths)),
         key_(std::move(key)),
@@ -26,13 +27,12 @@ class ExprView final : public ViewDefinition {
         value_(std::move(value)),
         field_values_(std::move(field_values)),
         needs_avro_(needs_avro),
-        is_count_(monoid_->parsed_spec().kind == MonoidSpec::Kind::kCount) {
+        is_count_(spec_.kind == MonoidSpec::Kind::kCount) {
     description_ = "key " + key_->ToString() + ", time " + time_->ToString();
     if (value_) description_ += ", value " + value_->ToString();
     for (size_t i = 0; i < field_values_.size(); ++i) {
       if (field_values_[i]) {
-        description_ += ", value." + monoid_->parsed_spec().fields[i].first + " " +
-                        field_values_[i]->ToString();
+        description_ += ", value." + spec_.fields[i].first + " " + field_values_[i]->ToString();
       }
     }
     std::string canonical = "braid view v1\ntopic " + topic_ + "\n" + description_ + "\nmonoid " +
@@ -94,7 +94,7 @@ class ExprView final : public ViewDefinition {
       for (size_t i = 0; i < field_values_.size(); ++i) {
         if (field_values_[i] == nullptr) continue;
         s = field_values_[i]->Eval(event, &parts[i]);
-        if (!s.ok()) return s.WithContext("value." + monoid_->parsed_spec().fields[i].first);
+        if (!s.ok()) return s.WithContext("value." + spec_.fields[i].first);
       }
       s = monoid_->Lift(Value::Tuple(std::move(parts)), &emit.value);
       if (!s.ok()) return s.WithContext("value");
@@ -107,6 +107,7 @@ class ExprView final : public ViewDefinition {
   const std::string name_;
   const std::string topic_;
   const std::vector<Granularity> granularities_;
+  const MonoidSpec spec_;
   const std::shared_ptr<const Monoid> monoid_;
   const std::vector<std::string> paths_;
   const std::unique_ptr<Expr> key_;
@@ -160,6 +161,7 @@ Status ExprViewBuilder::SetTime(std::string_view expr) {
 
 Status ExprViewBuilder::SetMonoid(const MonoidSpec& spec) {
   ASSIGN_OR_RETURN(monoid_, MakeMonoid(spec));
+  spec_ = spec;
   field_values_.clear();
   if (spec.kind == MonoidSpec::Kind::kTuple) field_values_.resize(spec.fields.size());
   return Status::OK();
@@ -167,7 +169,7 @@ Status ExprViewBuilder::SetMonoid(const MonoidSpec& spec) {
 
 Status ExprViewBuilder::SetValue(std::string_view expr) {
   if (monoid_ == nullptr) return Status::InvalidArgument("the monoid comes first");
-  const MonoidSpec& spec = monoid_->parsed_spec();
+  const MonoidSpec& spec = spec_;
   if (TakesNoValue(spec)) {
     return Status::InvalidArgument("count counts events: it takes no value");
   }
@@ -181,7 +183,7 @@ Status ExprViewBuilder::SetValue(std::string_view expr) {
 
 Status ExprViewBuilder::SetFieldValue(std::string_view field, std::string_view expr) {
   if (monoid_ == nullptr) return Status::InvalidArgument("the monoid comes first");
-  const MonoidSpec& spec = monoid_->parsed_spec();
+  const MonoidSpec& spec = spec_;
   if (spec.kind != MonoidSpec::Kind::kTuple) {
     return Status::InvalidArgument("a map of values needs a tuple monoid");
   }
@@ -224,7 +226,7 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
   }
   if (key_ == nullptr) return Status::InvalidArgument("no key");
   if (monoid_ == nullptr) return Status::InvalidArgument("no aggregate (monoid)");
-  const MonoidSpec& spec = monoid_->parsed_spec();
+  const MonoidSpec& spec = spec_;
   if (!TakesNoValue(spec) && spec.kind != MonoidSpec::Kind::kTuple && value_ == nullptr) {
     return Status::InvalidArgument(monoid_->spec() + " needs a value");
   }
@@ -239,8 +241,8 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
   }
   if (time_ == nullptr) RETURN_IF_ERROR(SetTime("$timestamp"));
   return std::shared_ptr<const ViewDefinition>(std::make_shared<ExprView>(
-      name_, topic_, granularities_, monoid_, compiler_.paths(), std::move(key_), std::move(time_),
-      std::move(value_), std::move(field_values_), needs_avro_));
+      name_, topic_, granularities_, spec_, monoid_, compiler_.paths(), std::move(key_),
+      std::move(time_), std::move(value_), std::move(field_values_), needs_avro_));
 }
 
 }  // namespace braid::views

@@ -58,6 +58,7 @@ class ExprViewBuilder {
   ExprCompiler compiler_;
   std::unique_ptr<Expr> key_;
   std::unique_ptr<Expr> time_;
+  MonoidSpec spec_;
   std::shared_ptr<const Monoid> monoid_;
   std::unique_ptr<Expr> value_;
   std::vector<std::unique_ptr<Expr>> field_values_;  // tuple: per field, null if none

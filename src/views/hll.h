@@ -97,7 +97,7 @@ class HllMonoid final : public Monoid {
   explicit HllMonoid(const MonoidSpec& spec);
 
   const std::string& spec() const override { return spec_text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
+  const MonoidSpec& parsed_spec() const { return spec_; }
   std::string Identity() const override;
   // In place: a dense accumulator takes another sketch's registers without
   // decoding; a sparse one takes a few entries by insertion.

@@ -344,7 +344,6 @@ class SumInt64Monoid final : public Monoid {
  public:
   SumInt64Monoid() { spec_.kind = MonoidSpec::Kind::kSumInt64; }
   const std::string& spec() const override { return text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
   std::string Identity() const override { return EncodeZigZag(MonoidTag::kSumInt64, 0); }
   Status Merge(std::string* acc, std::string_view other) const override {
     ASSIGN_OR_RETURN(int64_t a, Decode(*acc));
@@ -397,7 +396,6 @@ class SumDoubleMonoid final : public Monoid {
  public:
   SumDoubleMonoid() { spec_.kind = MonoidSpec::Kind::kSumDouble; }
   const std::string& spec() const override { return text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
   std::string Identity() const override { return Encode({0.0, 0.0}); }
   Status Merge(std::string* acc, std::string_view other) const override {
     ASSIGN_OR_RETURN(State a, Decode(*acc));
@@ -470,7 +468,6 @@ class ExtremumInt64Monoid final : public Monoid {
     spec_.kind = is_max ? MonoidSpec::Kind::kMaxInt64 : MonoidSpec::Kind::kMinInt64;
   }
   const std::string& spec() const override { return text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
   std::string Identity() const override { return std::string(1, static_cast<char>(tag_)); }
   Status Merge(std::string* acc, std::string_view other) const override {
     ASSIGN_OR_RETURN(std::optional<int64_t> a, Decode(*acc));
@@ -520,7 +517,6 @@ class ExtremumDoubleMonoid final : public Monoid {
     spec_.kind = is_max ? MonoidSpec::Kind::kMaxDouble : MonoidSpec::Kind::kMinDouble;
   }
   const std::string& spec() const override { return text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
   std::string Identity() const override { return std::string(1, static_cast<char>(tag_)); }
   Status Merge(std::string* acc, std::string_view other) const override {
     ASSIGN_OR_RETURN(std::optional<double> a, Decode(*acc));
@@ -587,7 +583,6 @@ class TupleMonoid final : public Monoid {
       : spec_(std::move(spec)), text_(spec_.ToString()), fields_(std::move(fields)) {}
 
   const std::string& spec() const override { return text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
   std::string Identity() const override {
     std::vector<std::string> parts;
     for (const auto& f : fields_) parts.push_back(f->Identity());
@@ -790,6 +785,15 @@ Result<std::shared_ptr<const Monoid>> MakeMonoid(std::string_view spec) {
   return Make(parsed);
 }
 
+Status Monoid::Lift(const Value&, std::string*) const {
+  return Status::InvalidArgument(spec() + " takes no typed values");
+}
+
+Status Monoid::Validate(std::string_view encoded) const {
+  std::string acc = Identity();
+  return Merge(&acc, encoded);
+}
+
 Status Monoid::MergeMany(std::string* acc, std::span<const std::string_view> others) const {
   std::string work = *acc;
   for (std::string_view o : others) RETURN_IF_ERROR(Merge(&work, o));
@@ -802,11 +806,6 @@ Status Monoid::MergeMany(std::string* acc, std::span<const std::string_view> oth
 
 const std::string& CountMonoid::spec() const {
   static const std::string kSpec = "count";
-  return kSpec;
-}
-
-const MonoidSpec& CountMonoid::parsed_spec() const {
-  static const MonoidSpec kSpec;
   return kSpec;
 }
 

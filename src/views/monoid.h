@@ -116,7 +116,6 @@ class Monoid {
   // The canonical spec, e.g. "count", "sum_int64", "hll(p=14)": part of a
   // view definition's fingerprint, so a changed monoid makes new batch views.
   virtual const std::string& spec() const = 0;
-  virtual const MonoidSpec& parsed_spec() const = 0;
   // The encoding of the neutral element.
   virtual std::string Identity() const = 0;
   // *acc = *acc ⊕ other. Errors: Corruption for a malformed encoding (then
@@ -130,15 +129,16 @@ class Monoid {
   // *out: count ignores the value (one event); a null value (a missing
   // field) is the identity for every other monoid. InvalidArgument for a
   // value the monoid cannot take (its message names the monoid and the
-  // kinds it takes).
-  virtual Status Lift(const Value& value, std::string* out) const = 0;
+  // kinds it takes). Default: InvalidArgument (a monoid without typed
+  // inputs).
+  virtual Status Lift(const Value& value, std::string* out) const;
   // The value as JSON for the serving API: a number for counts and sums
   // (null for min/max of nothing), an estimate (a number) for HyperLogLog,
   // documented objects for the others (docs/views.md).
   virtual Result<std::string> ToJson(std::string_view encoded) const = 0;
   // Checks that `encoded` is a valid encoding of this monoid (Corruption
-  // otherwise).
-  virtual Status Validate(std::string_view encoded) const = 0;
+  // otherwise). Default: merges it into the identity.
+  virtual Status Validate(std::string_view encoded) const;
 };
 
 // Builds the monoid of a spec. InvalidArgument for an invalid spec.
@@ -150,7 +150,6 @@ Result<std::shared_ptr<const Monoid>> MakeMonoid(std::string_view spec);
 class CountMonoid final : public Monoid {
  public:
   const std::string& spec() const override;
-  const MonoidSpec& parsed_spec() const override;
   std::string Identity() const override { return Encode(0); }
   Status Merge(std::string* acc, std::string_view other) const override;
   Status MergeMany(std::string* acc, std::span<const std::string_view> others) const override;

@@ -61,7 +61,7 @@ class TopKMonoid final : public Monoid {
   explicit TopKMonoid(const MonoidSpec& spec);
 
   const std::string& spec() const override { return spec_text_; }
-  const MonoidSpec& parsed_spec() const override { return spec_; }
+  const MonoidSpec& parsed_spec() const { return spec_; }
   std::string Identity() const override;
   Status Merge(std::string* acc, std::string_view other) const override;
   Status MergeMany(std::string* acc, std::span<const std::string_view> others) const override;

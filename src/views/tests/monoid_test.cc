@@ -152,7 +152,8 @@ Value RandomValue(const MonoidSpec& spec, std::mt19937_64& rng) {
 std::string RandomElement(const Monoid& m, std::mt19937_64& rng, int max_events) {
   std::string acc = m.Identity();
   const int n = static_cast<int>(rng() % (max_events + 1));
-  for (int i = 0; i < n; ++i) acc = MergeOf(m, acc, LiftOf(m, RandomValue(m.parsed_spec(), rng)));
+  for (int i = 0; i < n; ++i)
+    acc = MergeOf(m, acc, LiftOf(m, RandomValue(*ParseMonoidSpec(m.spec()), rng)));
   return acc;
 }
 
