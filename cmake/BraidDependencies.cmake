@@ -11,6 +11,7 @@ find_package(LibLZMA REQUIRED)
 find_package(Snappy CONFIG REQUIRED)
 find_package(zstd CONFIG REQUIRED)
 find_package(RocksDB CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)  # view files (src/views); target yaml-cpp
 find_package(Boost 1.74 REQUIRED)
 find_package(OpenSSL REQUIRED)  # MD5 and SHA-256 fingerprints (libcrypto)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)

@@ -12,7 +12,7 @@ PKGS=(
   libboost-dev librdkafka-dev librocksdb-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libsnappy-dev liblz4-dev
   libzstd-dev libbz2-dev liblzma-dev libxxhash-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libssl-dev libdeflate-dev
+  libbenchmark-dev libssl-dev libdeflate-dev libyaml-cpp-dev
   # test peers and oracles
   kcat python3 python3-kafka python3-confluent-kafka python3-avro python3-snappy
   python3-zstandard python3-lz4 python3-requests avro-bin libavro-dev

@@ -65,6 +65,8 @@ int Main(int argc, char** argv) {
   AddSchemasCommands(&app, &exit_code);
   AddArchiveCommands(&app, &exit_code);
   AddExampleCommands(&app, &exit_code);
+  AddViewsCommands(&app, &exit_code);
+  AddSpeedCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

@@ -18,5 +18,7 @@ void AddGroupsCommands(CLI::App* root, int* exit_code);   // groups_commands.cc
 void AddSchemasCommands(CLI::App* root, int* exit_code);  // schemas_commands.cc, registry
 void AddArchiveCommands(CLI::App* root, int* exit_code);  // archive_commands.cc
 void AddExampleCommands(CLI::App* root, int* exit_code);  // example_commands.cc
+void AddViewsCommands(CLI::App* root, int* exit_code);    // views_commands.cc
+void AddSpeedCommands(CLI::App* root, int* exit_code);    // speed_commands.cc
 
 }  // namespace braid::cli

@@ -70,6 +70,14 @@ class ViewDefinition {
   // True if events whose value is not registered Avro are skipped (counted)
   // rather than mapped with fields == null. Default: true.
   virtual bool needs_avro() const { return true; }
+  // The event-time field path the map reads (the archive files the topic's
+  // records by it unless the topic settings say otherwise); empty: the
+  // record timestamp, or not known. Default: empty.
+  virtual std::string time_field() const { return ""; }
+  // A one-line description of the map for listings (`braid views check`,
+  // GET /v1/views), e.g. "key normalize_url(url), value person". Default:
+  // empty.
+  virtual std::string description() const { return ""; }
   // Emits the cells of one event (appends to *out). Errors are per event:
   // the engines count them and go on (the speed layer also dead-letters).
   virtual Status Map(const Event& event, std::vector<Emit>* out) const = 0;
@@ -78,5 +86,11 @@ class ViewDefinition {
   // changed definition never reuses cells computed by the old one.
   virtual std::string Fingerprint() const = 0;
 };
+
+// View names: [A-Za-z0-9_.-]{1,200} (they name directories and URL path
+// segments), not "." or "..".
+bool ValidViewName(std::string_view name);
+// Kafka topic names: [A-Za-z0-9._-]{1,249}, not "." or "..".
+bool ValidTopicName(std::string_view name);
 
 }  // namespace braid::views
