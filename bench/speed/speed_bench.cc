@@ -123,7 +123,7 @@ std::string PageView(uint64_t i, int urls) {
   return v;
 }
 
-SchemaLookup Schemas() {
+views::SchemaLookup Schemas() {
   avro::Schema s = std::move(avro::ParseSchema(kSchema)).value();
   return [s](SchemaId) -> Result<avro::Schema> { return s; };
 }

@@ -17,7 +17,7 @@ namespace {
 class RawRecordSpout final : public Spout, public source::RebalanceListener {
  public:
   RawRecordSpout(std::unique_ptr<source::RecordSource> source, RecordSpoutSpec spec,
-                 SchemaLookup schemas, int task, int parallelism, bool in_process)
+                 views::SchemaLookup schemas, int task, int parallelism, bool in_process)
       : source_(std::move(source)),
         spec_(std::move(spec)),
         extractors_(spec_.paths, std::move(schemas)),
@@ -87,14 +87,15 @@ class RawRecordSpout final : public Spout, public source::RebalanceListener {
     }
     if (!spec_.paths.empty()) {
       if (!rec.value) return;
-      auto frame = SplitConfluentFrame(*rec.value);
-      if (!frame.ok()) {
-        out->ReportError(tp.ToString() + "@" + std::to_string(rec.offset.value()) + ": " +
-                         frame.status().ToString());
+      std::string_view body;
+      const std::optional<SchemaId> id = views::SplitConfluentFrame(*rec.value, &body);
+      if (!id) {
+        out->ReportError(tp.ToString() + "@" + std::to_string(rec.offset.value()) +
+                         ": not Confluent-framed Avro");
         return;
       }
-      auto ex = extractors_.Get(frame->first);
-      Status s = ex.ok() ? (*ex)->Extract(frame->second, &fields_) : ex.status();
+      auto ex = extractors_.ForSchemaId(*id);
+      Status s = ex.ok() ? (*ex)->Extract(body, &fields_) : ex.status();
       if (!s.ok()) {
         out->ReportError(tp.ToString() + "@" + std::to_string(rec.offset.value()) + ": " +
                          s.ToString());
@@ -127,7 +128,7 @@ class RawRecordSpout final : public Spout, public source::RebalanceListener {
 
   std::unique_ptr<source::RecordSource> source_;
   const RecordSpoutSpec spec_;
-  ExtractorCache extractors_;
+  views::ExtractorCache extractors_;
   const int task_;
   const int parallelism_;
   const bool in_process_;
@@ -230,7 +231,9 @@ Status SpeedLayer::Start() {
     env_ = std::make_unique<ViewTopologyEnv>();
     env_->store = store_.get();
     for (const auto& v : options_.views) {
-      env_->mappers.push_back(std::make_unique<RecordMapper>(v, options_.schemas));
+      env_->views.push_back(v);
+      env_->extractors.push_back(
+          std::make_shared<views::ExtractorCache>(v->paths(), options_.schemas));
     }
     env_->dead_letters = dead_letters_.get();
     env_->metrics = metrics_.get();

@@ -32,7 +32,7 @@
 #include "metrics/metrics.h"
 #include "source/kafka_source.h"
 #include "stream/realtime_store.h"
-#include "stream/record_mapper.h"
+#include "views/mapper.h"
 #include "stream/topology_runner.h"
 #include "stream/view_topology.h"
 #include "views/time_bucket.h"
@@ -55,7 +55,7 @@ struct SpeedLayerOptions {
   source::KafkaSourceOptions kafka{
       .bootstrap = "", .group = "braid-speed", .client_id = "braid-speed", .config = {}};
   // Writer schemas of Confluent schema ids. Required for Avro views.
-  SchemaLookup schemas;
+  views::SchemaLookup schemas;
   // Undecodable records go here (dead_letters.h); empty: counted and
   // logged only. Default: "braid-speed-dead-letters".
   std::string dead_letter_topic = "braid-speed-dead-letters";

@@ -457,6 +457,20 @@ class Combiner {
   std::vector<Entry> entries_;
 };
 
+// Errors of the map step that are worth a retry (a schema lookup that could
+// not be answered now); the others make a dead letter.
+bool Transient(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kNotFound:
+    case StatusCode::kCorruption:
+    case StatusCode::kInvalidArgument:
+      return false;
+    default:
+      return true;
+  }
+}
+
 // ---- the map bolt ----
 
 class MapBolt final : public Bolt {
@@ -464,6 +478,9 @@ class MapBolt final : public Bolt {
   MapBolt(ViewTopologyEnv* env, const std::map<std::string, std::vector<size_t>>* topic_views)
       : env_(env), topic_views_(topic_views) {
     lag_counts_.resize(env_->metrics->event_lag->bounds().size() + 1);
+    for (size_t i = 0; i < env_->views.size(); ++i) {
+      mappers_[i] = std::make_unique<views::Mapper>(env_->views[i], env_->extractors[i]);
+    }
   }
 
   std::vector<std::string> OutputFields() const override {
@@ -489,7 +506,7 @@ class MapBolt final : public Bolt {
     std::fill(lag_counts_.begin(), lag_counts_.end(), 0);
     uint64_t mapped = 0, updates = 0, skipped = 0, future = 0;
     for (size_t vi : tv->second) {
-      const RecordMapper& mapper = *env_->mappers[vi];
+      views::Mapper& mapper = *mappers_[vi];
       const views::ViewDefinition& view = mapper.view();
       const views::Monoid& monoid = view.monoid();
       const auto& grans = view.granularities();
@@ -504,7 +521,7 @@ class MapBolt final : public Bolt {
           ++skipped;
           continue;
         }
-        RecordRef ref;
+        views::RecordRef ref;
         ref.topic = b->tp.topic;
         ref.partition = b->tp.partition;
         ref.offset = Offset(br.offset);
@@ -512,14 +529,21 @@ class MapBolt final : public Bolt {
         ref.key = b->Key(br);
         ref.value = b->Value(br);
         emits_.clear();
-        Status s = mapper.MapRecord(ref, &scratch_, &emits_);
-        for (int attempt = 0; s.code() == StatusCode::kUnavailable && !env_->stopping; ++attempt) {
-          if (attempt == 0)
+        const uint64_t not_avro = mapper.stats().not_avro;
+        Status s = mapper.Map(ref, &emits_);
+        for (int attempt = 0; Transient(s) && !env_->stopping; ++attempt) {
+          if (attempt == 0) {
             out->ReportError("view " + view.name() + ": " + s.ToString() + " (retrying)");
+          }
           std::this_thread::sleep_for(
               std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 5))));
           emits_.clear();
-          s = mapper.MapRecord(ref, &scratch_, &emits_);
+          s = mapper.Map(ref, &emits_);
+        }
+        // The shared map step skips values that are not registered Avro
+        // for views that need Avro; for the speed layer they are dead letters.
+        if (s.ok() && mapper.stats().not_avro != not_avro) {
+          s = Status::Corruption("the value is not Confluent-framed Avro");
         }
         if (!s.ok()) {
           auto& f = failed[ri];
@@ -594,7 +618,7 @@ class MapBolt final : public Bolt {
  private:
   ViewTopologyEnv* const env_;
   const std::map<std::string, std::vector<size_t>>* const topic_views_;
-  MapScratch scratch_;
+  std::map<size_t, std::unique_ptr<views::Mapper>> mappers_;  // per view: this task's
   std::vector<views::Emit> emits_;
   Combiner hourly_;  // (key, hour) → value
   Combiner cells_;   // cell key → value

@@ -6,7 +6,8 @@
 //     ▼                              cuts micro-batches per partition (max_batch_records
 //   map (bolt, map_parallelism)      or max_batch_delay, whichever first)
 //     │ fields(topic, partition)     decodes and maps each record for every view of its
-//     ▼                              topic (RecordMapper), groups the emits by cell key
+//     ▼                              topic (views::Mapper, the map step
+//     ▼                              the batch layer runs too), groups the emits by cell key
 //   commit (bolt, commit_parallelism) and merges them with the view's monoid (a
 //                                    combiner); undecodable records → dead letters
 //                                    writes each partition's batches in order: dead
@@ -39,7 +40,7 @@
 #include "source/record_source.h"
 #include "stream/dead_letters.h"
 #include "stream/realtime_store.h"
-#include "stream/record_mapper.h"
+#include "views/mapper.h"
 #include "stream/topology_runner.h"
 
 namespace braid::stream {
@@ -120,8 +121,10 @@ class PartitionProgress {
 // layer, outlives the topology.
 struct ViewTopologyEnv {
   RealtimeStore* store = nullptr;
-  // One mapper per view of the store (same index as store->views()).
-  std::vector<std::unique_ptr<RecordMapper>> mappers;
+  // Per view of the store (same index as store->views()): the definition
+  // and the extractor cache its map tasks' views::Mapper share.
+  std::vector<std::shared_ptr<const views::ViewDefinition>> views;
+  std::vector<std::shared_ptr<views::ExtractorCache>> extractors;
   DeadLetterSink* dead_letters = nullptr;
   SpeedMetrics* metrics = nullptr;
   Clock* clock = nullptr;

@@ -114,7 +114,7 @@ Cells ToCells(const CellsAnswer& a) {
   return c;
 }
 
-SchemaLookup Schemas() {
+views::SchemaLookup Schemas() {
   auto schema = avro::ParseSchema(kSchema);
   EXPECT_TRUE(schema.ok());
   avro::Schema s = *schema;
