@@ -307,8 +307,19 @@ Result<CellsAnswer> SpeedLayer::ReadRange(const std::string& view, std::string_v
 Result<CellsAnswer> SpeedLayer::ReadKey(const std::string& view, std::string_view key,
                                         views::Granularity g, int64_t from_ms, int64_t to_ms,
                                         const log::Cut& after) const {
-  const std::string begin = views::EncodeCellKey(key, g, views::BucketStart(g, from_ms));
-  const std::string end = views::EncodeCellKey(key, g, to_ms);
+  // Near the ends of time a bucket start would overflow: the bounds are then
+  // the first and past the last cell of (key, g).
+  constexpr int64_t kSlack = int64_t{400} * 24 * 3'600'000;
+  const std::string begin = from_ms <= INT64_MIN + kSlack
+                                ? views::CellKeyPrefix(key, g)
+                                : views::EncodeCellKey(key, g, views::BucketStart(g, from_ms));
+  std::string end;
+  if (to_ms >= INT64_MAX - kSlack) {
+    end = views::CellKeyPrefix(key);
+    end.push_back(static_cast<char>(static_cast<uint8_t>(g) + 1));
+  } else {
+    end = views::EncodeCellKey(key, g, to_ms);
+  }
   if (end <= begin) return CellsAnswer{};
   return ReadRange(view, begin, end, after);
 }
