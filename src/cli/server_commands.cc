@@ -5,16 +5,16 @@
 // them. The data directory layout is in docs/operations.md.
 #include <cstdio>
 #include <memory>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "archive/archiver_role.h"
 #include "cli/cli.h"
 #include "kafka/server/broker_role.h"
 #include "registry/registry_role.h"
+#include "runtime/runtime.h"
 #include "stream/speed_role.h"
 #include "views/catalog.h"
-#include "runtime/runtime.h"
 
 namespace braid::cli {
 

@@ -101,8 +101,8 @@ Result<std::string> OwnerHttp(const std::string& dir) {
                                       " (start braid up or braid speed run)");
   }
   if (owner->http.empty()) {
-    return Status::FailedPrecondition("braid process " + std::to_string(owner->pid) +
-                                      " on " + dir + " serves no HTTP API");
+    return Status::FailedPrecondition("braid process " + std::to_string(owner->pid) + " on " + dir +
+                                      " serves no HTTP API");
   }
   return owner->http;
 }
@@ -112,8 +112,8 @@ Result<nlohmann::json> Ask(const std::string& dir, const char* method, const cha
   ASSIGN_OR_RETURN(http::HttpClientResponse r,
                    http::HttpRequest(method, "http://" + http + path, "", ""));
   if (r.status != 200) {
-    return Status::Unavailable(std::string(path) + " answered " + std::to_string(r.status) +
-                               ": " + r.body);
+    return Status::Unavailable(std::string(path) + " answered " + std::to_string(r.status) + ": " +
+                               r.body);
   }
   nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Corruption(std::string(path) + ": malformed answer");
@@ -140,8 +140,8 @@ Status StatusCmd(const SpeedCmdOptions& o) {
   std::printf("\n%-28s %-20s %-10s %s\n", "VIEW", "TOPIC", "MONOID", "CONSUMED");
   const nlohmann::json views = j.value("views", nlohmann::json::array());
   for (const auto& v : views) {
-    std::printf("%-28s %-20s %-10s %s\n", v.value("name", "").c_str(),
-                v.value("topic", "").c_str(), v.value("monoid", "").c_str(),
+    std::printf("%-28s %-20s %-10s %s\n", v.value("name", "").c_str(), v.value("topic", "").c_str(),
+                v.value("monoid", "").c_str(),
                 CutText(v.value("consumed", nlohmann::json::object())).c_str());
   }
   std::printf("\n%-6s %-7s %s\n", "GEN", "SEALED", "END (per view)");

@@ -32,9 +32,9 @@
 #include "metrics/metrics.h"
 #include "source/kafka_source.h"
 #include "stream/realtime_store.h"
-#include "views/mapper.h"
 #include "stream/topology_runner.h"
 #include "stream/view_topology.h"
+#include "views/mapper.h"
 #include "views/time_bucket.h"
 #include "views/view.h"
 

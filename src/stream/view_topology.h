@@ -40,8 +40,8 @@
 #include "source/record_source.h"
 #include "stream/dead_letters.h"
 #include "stream/realtime_store.h"
-#include "views/mapper.h"
 #include "stream/topology_runner.h"
+#include "views/mapper.h"
 
 namespace braid::stream {
 

@@ -552,5 +552,58 @@ class SpeedGroupOnMockClusterTest(GroupCase, unittest.TestCase):
             registry.cleanup()
 
 
+class SpeedTopKTest(unittest.TestCase):
+    """examples/topk: a raw topology plugin (record spout, fields and global
+    groupings, tick tuples) loaded into `braid up`."""
+
+    def test_rolling_top_k_of_urls(self):
+        plugin = os.path.join(os.environ.get("BRAID_BUILD_DIR", ""), "examples", "topk",
+                              "libbraid_topk.so")
+        if not os.path.exists(plugin):
+            raise unittest.SkipTest("the topk plugin is not built: %s" % plugin)
+        os.environ["BRAID_TOPK_K"] = "3"
+        b = Braid("up", extra_args=["--plugin", plugin])
+        try:
+            b.start()
+            sid = register(b.registry_url, "pageviews-value")
+            create_topic(b.bootstrap, "pageviews", 4)
+            values = []
+            counts = {"/a": 50, "/b": 40, "/c": 30, "/d": 20, "/e": 10}
+            for path, n in counts.items():
+                for i in range(n):
+                    # Variants of one URL count as one (normalize_url).
+                    url = ("HTTP://Example.COM:80" if i % 2 else "http://example.com") + path
+                    values.append(encode(sid, url + ("?q=%d" % i), NOW - 1000))
+            values.append(encode(sid, "http://example.com/old", NOW - 3600 * 1000))  # too old
+            values.append(encode(sid, "not a url", NOW))
+            random.Random(3).shuffle(values)
+            produce(b.bootstrap, "pageviews", values, 4)
+            want = [{"url": "http://example.com" + p, "count": n}
+                    for p, n in [("/a", 50), ("/b", 40), ("/c", 30)]]
+
+            def top():
+                try:
+                    return http_json(b.http_port, "/v1/speed/topologies/topk")["published"].get("top")
+                except Exception:  # not published yet
+                    return None
+            wait_until(lambda: (top() or {}).get("top") == want, timeout=60,
+                       what="the top 3 (last %r)" % top())
+            self.assertEqual(top()["k"], 3)
+            status = http_json(b.http_port, "/v1/speed/status")
+            topk = [t for t in status["topologies"] if t["name"] == "topk"][0]
+            self.assertEqual([c["name"] for c in topk["components"]],
+                             ["pageviews", "normalize", "count", "rank", "total"])
+            metrics = b.http_get("/metrics")[1]
+            self.assertIn('braid_topology_executed_total{topology="topk",component="count"}',
+                          metrics)
+            self.assertEqual(b.stop(), 0)
+        except Exception:
+            sys.stderr.write(b.output()[-10000:])
+            raise
+        finally:
+            os.environ.pop("BRAID_TOPK_K", None)
+            b.cleanup()
+
+
 if __name__ == "__main__":
     braidtest.main()
