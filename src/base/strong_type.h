@@ -38,6 +38,9 @@ using ProducerId = StrongType<struct ProducerIdTag, int64_t>;
 using ProducerEpoch = StrongType<struct ProducerEpochTag, int16_t>;
 // A consumer group generation.
 using GenerationId = StrongType<struct GenerationIdTag, int32_t>;
+// A generation of the speed layer's realtime views (src/stream): sealed at a
+// log cut, dropped once a batch view covers it. Starts at 1.
+using RealtimeGeneration = StrongType<struct RealtimeGenerationTag, uint64_t>;
 
 }  // namespace braid
 

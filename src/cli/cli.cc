@@ -68,6 +68,7 @@ int Main(int argc, char** argv) {
   AddViewsCommands(&app, &exit_code);
   AddBatchCommands(&app, &exit_code);
   AddMrCommands(&app, &exit_code);
+  AddSpeedCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

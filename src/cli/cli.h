@@ -21,5 +21,6 @@ void AddExampleCommands(CLI::App* root, int* exit_code);  // example_commands.cc
 void AddViewsCommands(CLI::App* root, int* exit_code);    // views_commands.cc
 void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
 void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
+void AddSpeedCommands(CLI::App* root, int* exit_code);    // speed_commands.cc
 
 }  // namespace braid::cli

@@ -3,8 +3,10 @@
 // registry/registry_role.h, archive/archiver_role.h); the runtime
 // (runtime/runtime.h) locks the data directory, serves HTTP, starts and stops
 // them. The data directory layout is in docs/operations.md.
+#include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "archive/archiver_role.h"
 #include "batch/batch_role.h"
@@ -12,6 +14,8 @@
 #include "kafka/server/broker_role.h"
 #include "registry/registry_role.h"
 #include "runtime/runtime.h"
+#include "stream/speed_role.h"
+#include "views/catalog.h"
 
 namespace braid::cli {
 
@@ -25,6 +29,9 @@ struct ServerFlags {
   int32_t num_partitions = 1;
   registry::RegistryRoleOptions registry;
   archive::ArchiverRoleOptions archiver;
+  std::vector<std::string> view_files;
+  std::vector<std::string> plugins;
+  stream::SpeedRoleOptions speed;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
@@ -110,14 +117,28 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
                     "Close and list an archive file at the latest after this many ms")
         ->capture_default_str()
         ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
+    cmd->add_option("--views", f->view_files, "View file (YAML; repeatable)");
+    cmd->add_option("--plugin", f->plugins, "Plugin shared library (repeatable)");
     cmd->callback([f, exit_code] {
       Finish(f.get());
+      views::CatalogSources sources;
+      sources.view_files = f->view_files;
+      sources.plugins = f->plugins;
+      auto catalog = views::LoadCatalog(sources);
+      if (!catalog.ok()) {
+        std::fprintf(stderr, "braid up: %s\n", catalog.status().ToString().c_str());
+        *exit_code = 1;
+        return;
+      }
+      f->speed.speed.views = (*catalog)->views();
+      for (const auto& t : (*catalog)->topologies()) f->speed.speed.topologies.push_back(*t);
       runtime::Runtime rt(f->runtime);
       // Start order: the registry first (the broker validates produce with
       // it, the archiver resolves schema ids with it); stopped in reverse.
       rt.AddRole(std::make_unique<registry::RegistryRole>(f->registry));
       rt.AddRole(std::make_unique<kafka::BrokerRole>(f->broker));
       rt.AddRole(std::make_unique<archive::ArchiverRole>(f->archiver));
+      rt.AddRole(std::make_unique<stream::SpeedRole>(f->speed));
       rt.AddRole(std::make_unique<batch::BatchRole>(batch::BatchRoleOptions{}));
       *exit_code = rt.RunUntilSignal("braid up");
     });

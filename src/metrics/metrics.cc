@@ -11,9 +11,28 @@ Histogram::Histogram(std::vector<double> bounds)
   for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
 }
 
-void Histogram::Observe(double v) {
+size_t Histogram::BucketIndex(double v) const {
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
+  return i;
+}
+
+void Histogram::AddBucketed(std::span<const uint64_t> counts, double sum) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < counts.size() && i <= bounds_.size(); ++i) {
+    if (counts[i] == 0) continue;
+    counts_[i].fetch_add(counts[i], std::memory_order_relaxed);
+    n += counts[i];
+  }
+  if (n == 0) return;
+  count_.fetch_add(n, std::memory_order_relaxed);
+  double cur = sum_.load(std::memory_order_relaxed);
+  while (!sum_.compare_exchange_weak(cur, cur + sum, std::memory_order_relaxed)) {
+  }
+}
+
+void Histogram::Observe(double v) {
+  const size_t i = BucketIndex(v);
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   double cur = sum_.load(std::memory_order_relaxed);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,13 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
   void Observe(double v);
+  // The bucket an observation of `v` falls in (bounds().size() is +Inf).
+  size_t BucketIndex(double v) const;
+  // Adds observations bucketed by the caller (BucketIndex): counts[i] in
+  // bucket i, for i < counts.size() <= bounds().size() + 1, whose values sum
+  // to `sum`. For hot loops that observe into a local array and publish once
+  // per batch.
+  void AddBucketed(std::span<const uint64_t> counts, double sum);
   const std::vector<double>& bounds() const { return bounds_; }
   // Non-cumulative count of bucket i (i == bounds().size() is +Inf).
   uint64_t BucketCount(size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
