@@ -14,6 +14,7 @@
 #include "kafka/server/broker_role.h"
 #include "registry/registry_role.h"
 #include "runtime/runtime.h"
+#include "serving/serving_role.h"
 #include "stream/speed_role.h"
 #include "views/catalog.h"
 
@@ -32,6 +33,7 @@ struct ServerFlags {
   std::vector<std::string> view_files;
   std::vector<std::string> plugins;
   stream::SpeedRoleOptions speed;
+  int64_t batch_interval_ms = 15 * 60 * 1000;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
@@ -99,8 +101,8 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
     f->runtime.http_listen = "127.0.0.1:8080";
     CLI::App* cmd = root->add_subcommand(
         "up",
-        "Run every braid role on one data directory (schema registry, broker, archiver, HTTP "
-        "/health and /metrics)");
+        "Run the whole system on one data directory: schema registry, broker, archiver, speed "
+        "layer, batch layer and scheduler, serving API (/v1/views, /health, /metrics)");
     AddCommonOptions(cmd, f.get());
     cmd->add_option("--http-listen", f->runtime.http_listen,
                     "HOST:PORT of the HTTP API (/health, /metrics, /v1/...)")
@@ -119,6 +121,11 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
         ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
     cmd->add_option("--views", f->view_files, "View file (YAML; repeatable)");
     cmd->add_option("--plugin", f->plugins, "Plugin shared library (repeatable)");
+    cmd->add_option("--batch-interval-ms", f->batch_interval_ms,
+                    "Seal, batch-run every view and drop the covered realtime generations this "
+                    "often (0: only on POST /v1/batch/run)")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{366} * 86'400'000));
     cmd->callback([f, exit_code] {
       Finish(f.get());
       views::CatalogSources sources;
@@ -140,6 +147,11 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
       rt.AddRole(std::make_unique<archive::ArchiverRole>(f->archiver));
       rt.AddRole(std::make_unique<stream::SpeedRole>(f->speed));
       rt.AddRole(std::make_unique<batch::BatchRole>(batch::BatchRoleOptions{}));
+      serving::ServingRoleOptions serving;
+      serving.views = (*catalog)->views();
+      for (const auto& [name, t] : (*catalog)->topics()) serving.topics.push_back(t);
+      serving.scheduler.interval_ms = f->batch_interval_ms;
+      rt.AddRole(std::make_unique<serving::ServingRole>(std::move(serving)));
       *exit_code = rt.RunUntilSignal("braid up");
     });
   }

@@ -27,7 +27,7 @@ class UpTest(unittest.TestCase):
             b.start()
             status, body = b.http_get("/health")
             self.assertEqual(status, 200)
-            self.assertEqual(json.loads(body)["roles"], ["registry", "broker", "archiver"])
+            self.assertEqual(json.loads(body)["roles"], ["registry", "broker", "archiver", "speed", "batch", "serving"])
             p = subprocess.run(["kcat", "-b", b.bootstrap, "-P", "-t", "up"], input=b"a\nb\n",
                                capture_output=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stderr)
