@@ -29,7 +29,7 @@ integration: build
 	ctest --test-dir build/release --output-on-failure -L integration
 
 run: build
-	build/braid up --data $(DATA)
+	DATA=$(DATA) scripts/run.sh
 
 asan: deps
 	cmake --preset asan >/dev/null
