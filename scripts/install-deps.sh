@@ -18,7 +18,7 @@ PKGS=(
   kcat python3 python3-kafka python3-confluent-kafka python3-avro python3-snappy
   python3-zstandard python3-lz4 python3-xxhash python3-requests avro-bin libavro-dev
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
-  burrow zookeeper redis-server nodejs npm
+  burrow zookeeper redis-server redis-tools wrk nodejs npm
   procps psmisc curl
 )
 
