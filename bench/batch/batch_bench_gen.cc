@@ -43,13 +43,15 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-int Run(const std::string& dir, int64_t events, int partitions, const std::vector<std::string>& codecs) {
+int Run(const std::string& dir, int64_t events, int partitions,
+        const std::vector<std::string>& codecs) {
   io::FileSystem* fs = io::DefaultFileSystem();
   if (!fs->CreateDirs(dir).ok()) return 1;
   const std::string log_dir = io::JoinPath(dir, "log");
   fs->DeleteDirRecursive(log_dir).IgnoreError();
   auto log = log::Log::Open(log_dir).value();
-  if (!log->CreateTopic("pageviews", partitions, {{"braid.archive.time.field", "timestamp"}}).ok()) {
+  if (!log->CreateTopic("pageviews", partitions, {{"braid.archive.time.field", "timestamp"}})
+           .ok()) {
     return 1;
   }
   // Zipf(1.0) over 10,000 pages by inverse CDF.
@@ -70,7 +72,8 @@ int Run(const std::string& dir, int64_t events, int partitions, const std::vecto
   std::vector<int> counts(static_cast<size_t>(partitions), 0);
   std::string v, url, user, ip;
   for (int64_t i = 0; i < events; ++i) {
-    const int page = static_cast<int>(std::lower_bound(cdf.begin(), cdf.end(), uni(rng)) - cdf.begin());
+    const int page =
+        static_cast<int>(std::lower_bound(cdf.begin(), cdf.end(), uni(rng)) - cdf.begin());
     url = "http://example.com/page/" + std::to_string(page);
     user = "user-" + std::to_string(rng() % 1'000'000);
     int64_t ts = t0 + span * i / events + static_cast<int64_t>(rng() % 600'000) - 300'000;

@@ -35,9 +35,9 @@ struct QueryMetrics {
     for (const char* op : {"list", "value", "series", "values", "keys", "other"}) {
       requests[op] = r->GetCounter("braid_serving_requests_total",
                                    "Requests of the serving API by operation", {{"op", op}});
-      errors[op] = r->GetCounter("braid_serving_errors_total",
-                                 "Serving API requests answered with an error, by operation",
-                                 {{"op", op}});
+      errors[op] =
+          r->GetCounter("braid_serving_errors_total",
+                        "Serving API requests answered with an error, by operation", {{"op", op}});
       latency[op] = r->GetHistogram("braid_serving_latency_seconds",
                                     "Serving API latency by operation (in the handler)", kBounds,
                                     {{"op", op}});
@@ -104,14 +104,16 @@ Status ServingRole::CreateTopics(runtime::Runtime* rt) {
         continue;
       }
       if (s.code() != StatusCode::kAlreadyExists) {
-        return Status(s.code(), "creating topic " + t.name + " (" + t.origin + "): " + std::string(s.message()));
+        return Status(s.code(), "creating topic " + t.name + " (" + t.origin +
+                                    "): " + std::string(s.message()));
       }
     }
     // It exists: its braid settings follow the view file; its partitions are
     // left alone (more partitions would move keys).
     Status s = log->UpdateTopicConfigs(t.name, cm, {});
     if (!s.ok()) {
-      return Status(s.code(), "configuring topic " + t.name + " (" + t.origin + "): " + std::string(s.message()));
+      return Status(s.code(), "configuring topic " + t.name + " (" + t.origin +
+                                  "): " + std::string(s.message()));
     }
     auto info = log->DescribeTopic(t.name);
     if (info.ok() && t.partitions > 0 && info->partition_count != t.partitions) {
@@ -155,8 +157,7 @@ Status ServingRole::Start(runtime::Runtime* rt) {
                  static_cast<double>(o.value()));
       }
       w->Gauge("braid_serving_realtime_generations", "Realtime generations merged into answers",
-               {{"view", v->name()}},
-               static_cast<double>(s->coverage.realtime_generations.size()));
+               {{"view", v->name()}}, static_cast<double>(s->coverage.realtime_generations.size()));
     }
     if (scheduler == nullptr) return;
     const ScheduledRun last = scheduler->last();
@@ -194,28 +195,27 @@ Status ServingRole::Start(runtime::Runtime* rt) {
       return r;
     });
     if (scheduler != nullptr) {
-      http->RouteAsync("POST", "/v1/batch/run",
-                       [scheduler](const http::Request& req, http::Responder respond) {
-                         auto p = ParseRunRequest(req);
-                         if (!p.ok()) return respond(http::Response::FromStatus(p.status()));
-                         const bool wait = p->wait;
-                         auto id = scheduler->Request(
-                             p->views, [wait, respond](const ScheduledRun& run) {
-                               if (!wait) return;
-                               if (run.error.empty()) {
-                                 return respond(http::Response::Json(200, run.ToJson()));
-                               }
-                               respond(http::Response::Json(
-                                   500, "{\"error_code\":500,\"message\":" +
-                                            http::JsonQuote("batch run failed: " + run.error) +
-                                            ",\"run\":" + run.ToJson() + "}"));
-                             });
-                         if (!id.ok()) return respond(http::Response::FromStatus(id.status()));
-                         if (!wait) {
-                           respond(http::Response::Json(
-                               202, "{\"run\":" + std::to_string(*id) + ",\"state\":\"queued\"}"));
-                         }
-                       });
+      http->RouteAsync(
+          "POST", "/v1/batch/run", [scheduler](const http::Request& req, http::Responder respond) {
+            auto p = ParseRunRequest(req);
+            if (!p.ok()) return respond(http::Response::FromStatus(p.status()));
+            const bool wait = p->wait;
+            auto id = scheduler->Request(p->views, [wait, respond](const ScheduledRun& run) {
+              if (!wait) return;
+              if (run.error.empty()) {
+                return respond(http::Response::Json(200, run.ToJson()));
+              }
+              respond(
+                  http::Response::Json(500, "{\"error_code\":500,\"message\":" +
+                                                http::JsonQuote("batch run failed: " + run.error) +
+                                                ",\"run\":" + run.ToJson() + "}"));
+            });
+            if (!id.ok()) return respond(http::Response::FromStatus(id.status()));
+            if (!wait) {
+              respond(http::Response::Json(
+                  202, "{\"run\":" + std::to_string(*id) + ",\"state\":\"queued\"}"));
+            }
+          });
       http->Route("GET", "/v1/batch/schedule", [scheduler](const http::Request&) {
         return http::Response::Json(200, scheduler->StatusJson());
       });
