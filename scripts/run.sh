@@ -19,6 +19,7 @@ braid: the Lambda Architecture in one process, with the SuperWebAnalytics.com vi
   Kafka bootstrap  $KAFKA        (any Kafka client)
   schema registry  http://$REGISTRY   (Confluent REST API; subject pageviews-value)
   HTTP API         http://$HTTP/v1/views   (/health, /metrics)
+  web console      http://$HTTP/console    (open it in a browser)
   batch runs       every $((BATCH_INTERVAL_MS / 1000)) s and on POST /v1/batch/run
 
 In another terminal:

@@ -12,6 +12,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "serving/api.h"
+#include "serving/console.h"
 #include "stream/speed_layer.h"
 
 namespace braid::serving {
@@ -193,6 +194,9 @@ Status ServingRole::Start(runtime::Runtime* rt) {
       qm->latency.find(op)->second->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       return r;
+    });
+    http->Route("GET", "/console", [](const http::Request&) {
+      return http::Response{200, "text/html; charset=utf-8", std::string(ConsolePage()), {}};
     });
     if (scheduler != nullptr) {
       http->RouteAsync(

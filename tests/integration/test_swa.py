@@ -20,7 +20,9 @@
 import json
 import os
 import random
+import shutil
 import socket
+import subprocess
 import time
 import unittest
 import urllib.parse
@@ -273,6 +275,20 @@ class SwaTest(unittest.TestCase):
             self.assertIn("braid_scheduler_runs_total 1", metrics)  # one since the restart
             sched = s.http("/v1/batch/schedule")
             self.assertTrue(sched["last"]["ok"])
+            # The web console: one page over the same API; its script parses.
+            status, page = s.b.http_get("/console")
+            self.assertEqual(status, 200)
+            self.assertIn("/v1/views", page)
+            script = page[page.index("<script>") + 8:page.index("</script>")]
+            js = os.path.join(s.b.data_dir, "..", "console-%d.js" % os.getpid())
+            with open(js, "w") as f:
+                f.write(script)
+            try:
+                if shutil.which("node"):
+                    r = subprocess.run(["node", "--check", js], capture_output=True)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+            finally:
+                os.remove(js)
             self.assertEqual(s.b.stop(), 0)
         except Exception:
             print(s.b.output()[-20000:])
