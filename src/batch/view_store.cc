@@ -336,6 +336,11 @@ Status ViewStore::CollectLocked(const std::string& view) {
       continue;
     }
     open_.erase({view, v});
+    // The manifest first: a crash in the middle of the deletion leaves a
+    // directory that is no longer a version (Open() removes it), never a
+    // listed version with some of its files gone.
+    RETURN_IF_ERROR(fs_->DeleteFile(io::JoinPath(VersionDir(view, v), kVersionManifestName)));
+    RETURN_IF_ERROR(fs_->SyncDir(VersionDir(view, v)));
     RETURN_IF_ERROR(fs_->DeleteDirRecursive(VersionDir(view, v)));
   }
   return fs_->SyncDir(ViewDir(view));

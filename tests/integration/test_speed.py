@@ -37,7 +37,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 import requests
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import braidtest
@@ -61,6 +61,12 @@ views:
     time: timestamp
     granularities: [hour, day]
     aggregate: count
+topics:
+  # `braid up` creates the view topics; this one takes any bytes, so that
+  # undecodable records reach the speed layer (and its dead-letter topic).
+  dirty:
+    partitions: 2
+    schema_validation: false
 """
 
 HOUR = 3600 * 1000
@@ -162,7 +168,14 @@ def create_topic(bootstrap, topic, partitions):
     admin = AdminClient({"bootstrap.servers": bootstrap})
     fs = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
     for f in fs.values():
-        f.result(30)
+        try:
+            f.result(30)
+        except KafkaException as e:
+            # `braid up --views` already created the topics its views read.
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+    md = admin.list_topics(topic, timeout=30)
+    assert len(md.topics[topic].partitions) == partitions, md.topics[topic].partitions
 
 
 def produce(bootstrap, topic, values, partitions):
