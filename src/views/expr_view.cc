@@ -1,5 +1,6 @@
 #include "views/expr_view.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -262,7 +263,7 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
   if (!TakesNoValue(spec) && spec.kind != MonoidSpec::Kind::kTuple && value_ == nullptr) {
     return Status::InvalidArgument(monoid_->spec() + " needs a value");
   }
-  if (spec.kind == MonoidSpec::Kind::kTuple) {
+  if (spec.kind == MonoidSpec::Kind::kTuple && session_by_ == nullptr) {
     for (size_t i = 0; i < spec.fields.size(); ++i) {
       if (field_values_[i] == nullptr && !TakesNoValue(spec.fields[i].spec)) {
         return Status::InvalidArgument("tuple field \"" + spec.fields[i].name +
@@ -274,7 +275,9 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
     return Status::InvalidArgument("a sessionised view aggregates visits (" +
                                    VisitsMonoidSpec().ToString() + "), not " + monoid_->spec());
   }
-  if (session_by_ != nullptr && value_ != nullptr) {
+  if (session_by_ != nullptr &&
+      (value_ != nullptr || std::any_of(field_values_.begin(), field_values_.end(),
+                                        [](const auto& f) { return f != nullptr; }))) {
     return Status::InvalidArgument("a sessionised view takes no value (it counts visits)");
   }
   if (time_ == nullptr) RETURN_IF_ERROR(SetTime("$timestamp"));

@@ -13,8 +13,8 @@ struct Unit {
   int64_t ms;
 };
 // Longest suffixes first ("ms" before "s").
-constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000},
-                           {"d", 86'400'000}};
+constexpr Unit kUnits[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
 
 }  // namespace
 
@@ -124,8 +124,7 @@ void AppendSessionSortKey(std::string_view by, int64_t time_ms, std::string* out
   coding::PutBigEndian64(out, static_cast<uint64_t>(time_ms) ^ (uint64_t{1} << 63));
 }
 
-Status SplitSessionSortKey(std::string_view sort_key, std::string_view* by_part,
-                           int64_t* time_ms) {
+Status SplitSessionSortKey(std::string_view sort_key, std::string_view* by_part, int64_t* time_ms) {
   if (sort_key.size() < 10 || sort_key[sort_key.size() - 10] != '\0' ||
       sort_key[sort_key.size() - 9] != '\x01') {
     return Status::Corruption("not a session sort key");

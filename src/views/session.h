@@ -71,8 +71,7 @@ Result<std::pair<uint64_t, int64_t>> DecodeVisits(std::string_view encoded);
 void AppendSessionSortKey(std::string_view by, int64_t time_ms, std::string* out);
 // Splits a sort key into its by part (the escaped person and terminator:
 // compare for equality only) and time. Corruption if it is not one.
-Status SplitSessionSortKey(std::string_view sort_key, std::string_view* by_part,
-                           int64_t* time_ms);
+Status SplitSessionSortKey(std::string_view sort_key, std::string_view* by_part, int64_t* time_ms);
 
 // Visits and bounces of one cell.
 struct VisitStats {
