@@ -20,9 +20,10 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 
 SessionTracker::SessionTracker(SessionTrackerOptions options)
     : options_(options),
-      horizon_ms_(SaturatingAdd(std::max<int64_t>(1, options.gap_ms),
-                                options.late_allowance_ms < 0 ? std::max<int64_t>(1, options.gap_ms)
-                                                              : options.late_allowance_ms)) {}
+      horizon_ms_(
+          options.late_allowance_ms > 0
+              ? SaturatingAdd(std::max<int64_t>(1, options.gap_ms), options.late_allowance_ms)
+              : 0) {}
 
 void SessionTracker::Clear() {
   index_.clear();
@@ -90,7 +91,7 @@ void SessionTracker::Expire() {
     ++evicted_;
   }
   // Least recently seen first: stop at the first entry still in reach.
-  while (!lru_.empty()) {
+  while (horizon_ms_ > 0 && !lru_.empty()) {
     const Entry& e = lru_.front();
     if (e.last >= newest_ || WithinAfter(e.last, newest_, horizon_ms_)) break;
     index_.erase(std::string_view(e.id));

@@ -18,9 +18,9 @@
 // view key all reach this tracker, in event-time order, while their state is
 // kept. Where it differs (docs/views.md "Sessionised views"):
 //   * state lost: a restart, a partition handed to another process, an entry
-//     evicted by `max_entries` (least recently seen first) or expired (its
-//     latest event more than gap + late_allowance behind the newest event
-//     time seen): the person's next event starts a new visit (one visit too
+//     evicted by `max_entries` (least recently seen first) or, if enabled,
+//     expired (its latest event more than gap + late_allowance behind the
+//     newest event time seen): the person's next event starts a new visit (one visit too
 //     many, and a bounce too many if the true visit already had two events);
 //   * a person's events on several partitions: each partition sessionises its
 //     share (visits counted once per partition they touch);
@@ -47,10 +47,12 @@ struct SessionTrackerOptions {
   // Most (view key, person) entries kept; beyond, the least recently seen
   // is evicted. Default: 200,000 (about 30 MB).
   size_t max_entries = 200'000;
-  // An entry is dropped once its latest event is more than gap +
-  // late_allowance_ms behind the newest event time seen (its visit is over
-  // unless later events arrive that late). Negative: the gap. Default: -1.
-  int64_t late_allowance_ms = -1;
+  // If positive, an entry is also dropped once its latest event is more
+  // than gap + late_allowance_ms behind the newest event time seen (its
+  // visit is over unless later events arrive that late). Off by default:
+  // one event dated in the future would expire every open visit of the
+  // partition; the bound above keeps the memory. Default: 0 (off).
+  int64_t late_allowance_ms = 0;
 };
 
 // What one event changes: `visits` and `bounces` at the visit's first

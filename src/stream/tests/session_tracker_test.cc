@@ -87,7 +87,8 @@ std::vector<Ev> InOrderEvents(uint32_t seed, int n) {
 TEST(SessionTrackerTest, InOrderEventsGiveTheBatchAnswer) {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     const std::vector<Ev> events = InOrderEvents(seed, 2000);
-    SessionTracker t({.gap_ms = kGap, .max_entries = 1000});
+    // Also with expiry on: in event-time order, an expired visit is over.
+    SessionTracker t({.gap_ms = kGap, .max_entries = 1000, .late_allowance_ms = kGap});
     Cells got;
     for (const Ev& e : events) Apply(t.Add(e.key, e.person, e.t), e.key, &got);
     Prune(&got);
