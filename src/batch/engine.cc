@@ -659,7 +659,7 @@ Result<std::shared_ptr<const Run>> MergeRuns(const std::vector<std::shared_ptr<c
     ASSIGN_OR_RETURN(KWayMerge m, OpenMerge(runs, p, "", ""));
     while (m.Valid()) {
       if (sh->Stopped()) return Status::Aborted("stopped");
-      if (sh->job->merger == nullptr) {
+      if (sh->job->merger == nullptr || !sh->job->merger->Merges(m.key())) {
         RETURN_IF_ERROR(w->Add(p, m.key(), m.sort_key(), m.value()));
         RETURN_IF_ERROR(m.Next());
         continue;

@@ -85,6 +85,11 @@ class GroupReducer {
 class ValueMerger {
  public:
   virtual ~ValueMerger() = default;
+  // Whether the values of `key` are merged. Keys it does not merge are
+  // buffered, sorted, spilled and reduced like those of a job without a
+  // merger, with their secondary sort keys (a view job's sessionised
+  // views). Keys it merges may not carry a sort key. Default: every key.
+  virtual bool Merges(std::string_view key) const { return true; }
   virtual Status Merge(std::string_view key, std::string* acc, std::string_view value) const = 0;
   // *acc = *acc ⊕ values[0] ⊕ values[1] ... Default: repeated Merge.
   virtual Status MergeMany(std::string_view key, std::string* acc,

@@ -60,7 +60,7 @@ MapBuffer::~MapBuffer() = default;
 
 Status MapBuffer::Add(uint32_t partition, std::string_view key, std::string_view sort_key,
                       std::string_view value) {
-  if (merger_ != nullptr) {
+  if (merger_ != nullptr && merger_->Merges(key)) {
     if (!sort_key.empty()) {
       return Status::InvalidArgument("a job with a Merger cannot emit secondary sort keys");
     }
@@ -146,8 +146,9 @@ Status MapBuffer::MergePending(std::string_view key, Cell* c) {
 
 Status MapBuffer::Drain(GroupReducer* combiner, RunWriter* out,
                         std::map<std::string, int64_t>* counters) {
+  // The merged cells (with a merger), sorted.
+  std::vector<const std::pair<const std::string, Cell>*> sorted;
   if (merger_ != nullptr) {
-    std::vector<const std::pair<const std::string, Cell>*> sorted;
     sorted.reserve(table_.size());
     for (auto& kv : table_) {
       RETURN_IF_ERROR(MergePending(std::string_view(kv.first).substr(4), &kv.second));
@@ -156,50 +157,64 @@ Status MapBuffer::Drain(GroupReducer* combiner, RunWriter* out,
     std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
       return a->first < b->first;  // partition (big-endian) first, then key
     });
-    for (const auto* kv : sorted) {
-      const uint32_t partition = coding::DecodeBigEndian32(kv->first.data());
-      RETURN_IF_ERROR(
-          out->Add(partition, std::string_view(kv->first).substr(4), {}, kv->second.acc));
-    }
-    table_.clear();
-  } else {
-    const char* base = arena_.data();
-    auto key_of = [base](const Entry& e) { return std::string_view(base + e.offset, e.key_size); };
-    auto sort_of = [base](const Entry& e) {
-      return std::string_view(base + e.offset + e.key_size, e.sort_size);
-    };
-    std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
-      if (a.partition != b.partition) return a.partition < b.partition;
-      if (int c = key_of(a).compare(key_of(b)); c != 0) return c < 0;
-      if (int c = sort_of(a).compare(sort_of(b)); c != 0) return c < 0;
-      return a.seq < b.seq;
-    });
-    if (combiner == nullptr) {
-      for (const Entry& e : entries_) {
+  }
+  // The arena's entries (every entry without a merger; the keys it does not
+  // merge with one), sorted.
+  const char* base = arena_.data();
+  auto key_of = [base](const Entry& e) { return std::string_view(base + e.offset, e.key_size); };
+  auto sort_of = [base](const Entry& e) {
+    return std::string_view(base + e.offset + e.key_size, e.sort_size);
+  };
+  std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+    if (a.partition != b.partition) return a.partition < b.partition;
+    if (int c = key_of(a).compare(key_of(b)); c != 0) return c < 0;
+    if (int c = sort_of(a).compare(sort_of(b)); c != 0) return c < 0;
+    return a.seq < b.seq;
+  });
+  if (merger_ != nullptr || combiner == nullptr) {
+    // Both sequences into the run in (partition, key) order: a key is in one
+    // of them only (Merges decides by key).
+    size_t i = 0, j = 0;
+    while (i < sorted.size() || j < entries_.size()) {
+      bool take_cell = j >= entries_.size();
+      if (!take_cell && i < sorted.size()) {
+        const uint32_t cp = coding::DecodeBigEndian32(sorted[i]->first.data());
+        const Entry& e = entries_[j];
+        take_cell = cp != e.partition ? cp < e.partition
+                                      : std::string_view(sorted[i]->first).substr(4) <= key_of(e);
+      }
+      if (take_cell) {
+        const auto* kv = sorted[i++];
+        const uint32_t partition = coding::DecodeBigEndian32(kv->first.data());
+        RETURN_IF_ERROR(
+            out->Add(partition, std::string_view(kv->first).substr(4), {}, kv->second.acc));
+      } else {
+        const Entry& e = entries_[j++];
         RETURN_IF_ERROR(
             out->Add(e.partition, key_of(e), sort_of(e),
                      std::string_view(base + e.offset + e.key_size + e.sort_size, e.value_size)));
       }
-    } else {
-      CombineContext ctx(out, counters);
-      size_t i = 0;
-      while (i < entries_.size()) {
-        size_t j = i + 1;
-        while (j < entries_.size() && entries_[j].partition == entries_[i].partition &&
-               key_of(entries_[j]) == key_of(entries_[i])) {
-          ++j;
-        }
-        const std::string_view key = key_of(entries_[i]);
-        ctx.Start(entries_[i].partition, key);
-        Group values(this, i, j);
-        RETURN_IF_ERROR(combiner->Reduce(key, &values, &ctx));
-        RETURN_IF_ERROR(ctx.status());
-        i = j;
-      }
     }
-    entries_.clear();
-    arena_.clear();
+    table_.clear();
+  } else {
+    CombineContext ctx(out, counters);
+    size_t i = 0;
+    while (i < entries_.size()) {
+      size_t j = i + 1;
+      while (j < entries_.size() && entries_[j].partition == entries_[i].partition &&
+             key_of(entries_[j]) == key_of(entries_[i])) {
+        ++j;
+      }
+      const std::string_view key = key_of(entries_[i]);
+      ctx.Start(entries_[i].partition, key);
+      Group values(this, i, j);
+      RETURN_IF_ERROR(combiner->Reduce(key, &values, &ctx));
+      RETURN_IF_ERROR(ctx.status());
+      i = j;
+    }
   }
+  entries_.clear();
+  arena_.clear();
   memory_ = 0;
   count_ = 0;
   return Status::OK();

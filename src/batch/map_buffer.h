@@ -3,7 +3,8 @@
 // (partition, key, sort key, emission order), runs the combiner over each
 // key's group and writes a run. With a Merger it keeps one accumulated value
 // per (partition, key) in a hash table, merging as values arrive (in-mapper
-// combining); Drain writes the table in key order.
+// combining); keys the Merger does not merge (ValueMerger::Merges) go to the
+// arena as without one; Drain writes both in key order.
 //
 // Thread safety: one thread at a time.
 #pragma once

@@ -267,13 +267,15 @@ Status Run::ReadBlock(size_t i, std::string* buf, std::string* scratch,
 
 Result<std::unique_ptr<RunCursor>> Run::Open(uint32_t partition, std::string_view from) const {
   // The first block of the partition, or with from: the last block of the
-  // partition whose first key is <= from (earlier ones hold smaller keys).
+  // partition whose first key is < from (earlier ones hold smaller keys
+  // only; strictly smaller, since entries of `from` itself, several values
+  // of one key, may begin in a block whose first key is smaller).
   auto it = std::lower_bound(index_.begin(), index_.end(), partition,
                              [](const RunBlockIndex& ix, uint32_t p) { return ix.partition < p; });
   size_t block = static_cast<size_t>(it - index_.begin());
   if (!from.empty()) {
     while (block + 1 < index_.size() && index_[block + 1].partition == partition &&
-           index_[block + 1].first_key <= from) {
+           index_[block + 1].first_key < from) {
       ++block;
     }
   }

@@ -183,8 +183,21 @@ Result<CellLine> ParseCellLine(std::string_view line) {
   return c;
 }
 
+Status CheckStreamingView(const views::ViewDefinition& view) {
+  const views::SessionSpec* session = view.session();
+  if (session == nullptr) return Status::OK();
+  return Status::InvalidArgument(
+      "view " + view.name() + " is sessionised (session by " + session->by + ", gap " +
+      views::FormatDuration(session->gap_ms) +
+      "): its visits need each view key's events sorted by (person, time) in one reduce, "
+      "which the Hadoop Streaming cell lines do not carry; compute it with `braid mr run "
+      "--view " +
+      view.name() + "` or `braid batch run`");
+}
+
 Status ReduceViewLines(const views::ViewDefinition& view, const LineReader& in, const Writer& out,
                        bool json) {
+  RETURN_IF_ERROR(CheckStreamingView(view));
   const views::Monoid& monoid = view.monoid();
   std::string line, out_line;
   bool have = false;
@@ -428,6 +441,7 @@ ViewLineMapper::~ViewLineMapper() = default;
 
 Status ViewLineMapper::MapAvro(std::string_view body, const avro::Schema& writer, int32_t schema_id,
                                const Writer& out) {
+  RETURN_IF_ERROR(CheckStreamingView(*view_));
   views::RecordRef rec;
   rec.topic = view_->topic();
   emits_.clear();

@@ -19,6 +19,11 @@
 // view keeps (no roll-up: each line stands alone); its reduce merges the
 // lines of one cell with the monoid and writes one line per cell in the
 // same format (so it also works as a Hadoop combiner).
+//
+// Sessionised views (views/session.h) are refused (CheckStreamingView):
+// their visits need every event of a view key sorted by (person, time) in
+// one reduce call, which cell lines do not carry; `braid mr run --view` and
+// `braid batch run` compute them with braid's engine.
 #pragma once
 
 #include <cstdint>
@@ -66,6 +71,10 @@ Result<CellLine> ParseCellLine(std::string_view line);
 using LineReader = std::function<Result<bool>(std::string* line)>;
 // Receives output bytes.
 using Writer = std::function<Status(std::string_view bytes)>;
+
+// OK if the view can run as cell lines; InvalidArgument naming the view
+// and the alternatives for a sessionised view.
+Status CheckStreamingView(const views::ViewDefinition& view);
 
 // A view's streaming reduce: lines sorted (grouped) by their first three
 // fields → one merged line per cell. With `json`, VALUE is the monoid's JSON

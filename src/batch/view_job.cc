@@ -14,6 +14,7 @@
 #include "batch/rocks.h"
 #include "views/cell_key.h"
 #include "views/mapper.h"
+#include "views/session.h"
 
 namespace braid::batch {
 
@@ -199,12 +200,22 @@ class ViewJob::Mapper final : public SplitMapper {
       cells_.resize(per_view_.size());
       out_of_range_.resize(per_view_.size());
     }
+    const bool session = job_->views_[v]->session() != nullptr;
     for (const views::Emit& e : emits_) {
       if (job_->time_ && (e.time_ms < job_->time_->from_ms || e.time_ms >= job_->time_->to_ms)) {
         ++out_of_range_[v];
         continue;
       }
       key_.assign(1, static_cast<char>(v));
+      if (session) {
+        // One entry per event: the view key, sorted by (person, time).
+        key_ += views::CellKeyPrefix(e.key);
+        sort_key_.clear();
+        views::AppendSessionSortKey(e.value, e.time_ms, &sort_key_);
+        out->Emit(key_, sort_key_, {});
+        ++cells_[v];
+        continue;
+      }
       views::AppendCellKey(e.key, plan.base, views::BucketStart(plan.base, e.time_ms), &key_);
       out->Emit(key_, e.value);
       ++cells_[v];
@@ -219,7 +230,7 @@ class ViewJob::Mapper final : public SplitMapper {
   std::vector<size_t> bounds_;
   std::vector<views::Emit> emits_;
   std::vector<uint64_t> cells_, out_of_range_;
-  std::string key_;
+  std::string key_, sort_key_;
   std::shared_ptr<const avro::FieldExtractor> envelope_;
   avro::ExtractedFields env_fields_;
 };
@@ -229,6 +240,11 @@ class ViewJob::Mapper final : public SplitMapper {
 class ViewJob::Merger final : public ValueMerger {
  public:
   explicit Merger(const ViewJob* job) : job_(job) {}
+  // Sessionised views' events are sorted, not merged.
+  bool Merges(std::string_view key) const override {
+    const size_t v = key.empty() ? SIZE_MAX : static_cast<uint8_t>(key[0]);
+    return v >= job_->views_.size() || job_->views_[v]->session() == nullptr;
+  }
   Status Merge(std::string_view key, std::string* acc, std::string_view value) const override {
     const size_t v = static_cast<uint8_t>(key[0]);
     if (key.empty() || v >= job_->views_.size()) return Status::Internal("bad view job key");
@@ -254,6 +270,11 @@ class ViewJob::Reducer final : public GroupReducer {
       return Status::Internal("bad view job key");
     }
     const size_t v = static_cast<uint8_t>(key[0]);
+    if (const views::SessionSpec* session = job_->views_[v]->session()) {
+      FlushRolled(ctx);
+      view_ = -1;
+      return ReduceSessions(v, *session, key, values, ctx);
+    }
     ASSIGN_OR_RETURN(views::CellKey ck, views::DecodeCellKey(key.substr(1)));
     if (static_cast<int>(v) != view_ || ck.key != view_key_) {
       FlushRolled(ctx);
@@ -285,6 +306,30 @@ class ViewJob::Reducer final : public GroupReducer {
   }
 
  private:
+  // A sessionised view's key ([view] + CellKeyPrefix(view key)): its events
+  // in (person, time) order become visits; writes the key's cells, in key
+  // order.
+  Status ReduceSessions(size_t v, const views::SessionSpec& session, std::string_view key,
+                        ValueIterator* values, Emitter* ctx) {
+    const views::ViewDefinition& view = *job_->views_[v];
+    views::VisitCounter counter(session.gap_ms, view.granularities());
+    std::string_view value, sort_key, person;
+    int64_t time_ms = 0;
+    while (values->Next(&value, &sort_key)) {
+      RETURN_IF_ERROR(views::SplitSessionSortKey(sort_key, &person, &time_ms));
+      RETURN_IF_ERROR(counter.Add(person, time_ms));
+    }
+    counter.Finish();
+    for (const auto& [gb, stats] : counter.cells()) {  // (granularity, bucket): key order
+      key_.assign(key);
+      views::AppendCellKeyBucket(gb.first, gb.second, &key_);
+      ctx->Emit(key_, views::EncodeVisits(stats.visits, static_cast<int64_t>(stats.bounces)));
+    }
+    ctx->Count("view." + view.name() + ".visits", static_cast<int64_t>(counter.visits()));
+    ctx->Count("view." + view.name() + ".bounces", static_cast<int64_t>(counter.bounces()));
+    return Status::OK();
+  }
+
   // Writes the rolled-up cells of the current view key, in key order
   // (granularity, then bucket start).
   void FlushRolled(Emitter* ctx) {

@@ -23,6 +23,12 @@
 //            reduce task and view, with disjoint key ranges: ready to be
 //            ingested into a fresh store (view_store.h).
 //
+// Sessionised views (views/session.h) in the same job: one map output per
+// event, key [view index] + CellKeyPrefix(view key), secondary sort key
+// (person, event time), not merged (Merger::Merges); the reducer gets a view
+// key's events in one call in that order and writes its visits per bucket
+// (views::VisitCounter), exact whatever the input order.
+//
 // Errors of a view's map on one event are counted (counter
 // "view.<name>.map_errors") and skipped, as the speed layer does; a record
 // that cannot be decoded fails the job (file and offset in the error).

@@ -7,9 +7,10 @@
 //       [--rate R] [--seed S] [--late-fraction F] [--start-ms T]
 //
 // Traffic: Zipf-distributed pages over a few dozen domains, many people, and
-// sessions: a person reads a few pages of one domain minutes apart (about a
-// third of the visits are a single page: bounces), sometimes comes back to the
-// same domain later (a new visit when more than 30 minutes passed). URLs are
+// sessions: a person reads a few pages of one domain minutes apart (about
+// 40% of the visits are a single page: bounces), and a fifth of the visits
+// are a recent visitor coming back to the same domain 5 minutes to 2 hours
+// after their last page (a new visit when more than 30 minutes passed). URLs are
 // written in the many forms browsers send (upper-case scheme or host, default
 // ports, query strings, fragments), so the views' normalisation matters. A
 // fraction of the events are late: timestamps hours to days in the past. The
@@ -113,10 +114,21 @@ class SwaTraffic {
     std::uniform_int_distribution<int> domain_dist(0, static_cast<int>(domains_.size()) - 1);
     std::bernoulli_distribution late(o_.late_fraction);
     std::geometric_distribution<int> pages(0.4);  // a third of visits: one page
-    const std::string person = "person-" + std::to_string(person_dist(rng_));
-    const std::string& domain = domains_[static_cast<size_t>(domain_dist(rng_))];
+    std::string person = "person-" + std::to_string(person_dist(rng_));
+    std::string domain = domains_[static_cast<size_t>(domain_dist(rng_))];
     int64_t t = now_;
     now_ += 1;  // wall-clock progresses with the traffic
+    // A fifth of the visits: a recent visitor comes back to the same domain
+    // 5 minutes to 2 hours after their last page (the same visit again when
+    // at most 30 minutes passed, else a new one).
+    std::bernoulli_distribution comes_back(0.2);
+    if (!recent_.empty() && comes_back(rng_)) {
+      const Recent& r = recent_[static_cast<size_t>(rng_() % recent_.size())];
+      person = r.person;
+      domain = r.domain;
+      std::uniform_int_distribution<int64_t> pause(5 * 60'000, 2 * 3'600'000);
+      t = std::max(t, r.last + pause(rng_));
+    }
     if (late(rng_)) {
       std::uniform_int_distribution<int64_t> lateness(3'600'000, 5LL * 86'400'000);
       t -= lateness(rng_);
@@ -136,6 +148,12 @@ class SwaTraffic {
       visit.push_back(std::move(v));
       t += gap(rng_);
     }
+    Recent r{person, domain, visit.back().timestamp};
+    if (recent_.size() < 1000) {
+      recent_.push_back(std::move(r));
+    } else {
+      recent_[static_cast<size_t>(rng_() % recent_.size())] = std::move(r);
+    }
     // Pending is a stack: push in reverse so the visit comes out in order.
     for (auto it = visit.rbegin(); it != visit.rend(); ++it) pending_.push_back(std::move(*it));
   }
@@ -147,6 +165,12 @@ class SwaTraffic {
   std::vector<double> zipf_;
   std::discrete_distribution<int> page_dist_;
   std::vector<PageView> pending_;
+  struct Recent {
+    std::string person;
+    std::string domain;
+    int64_t last = 0;  // the time of the visit's last page
+  };
+  std::vector<Recent> recent_;  // recent visits, for return visits
 };
 
 // Confluent framing: magic 0, 4-byte big-endian schema id, Avro binary.

@@ -202,6 +202,7 @@ Status RunCmd(const MrOptions& o) {
 
 // A view's streaming map over container files / the master dataset / stdin.
 Status MapViewCmd(const MrOptions& o, const Selected& sel) {
+  RETURN_IF_ERROR(batch::CheckStreamingView(*sel.view));
   batch::ViewLineMapper mapper(sel.view);
   const batch::Writer out = Stdout();
   auto map_file = [&](const std::string& path, io::FileSystem* fs, int32_t schema_id,

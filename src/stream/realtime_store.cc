@@ -481,40 +481,46 @@ Result<size_t> RealtimeStore::ViewIndex(const std::string& name) const {
 }
 
 Status RealtimeStore::Commit(const PartitionCommit& commit) {
+  std::vector<const ViewDelta*> views;
+  views.reserve(commit.views.size());
+  for (const ViewDelta& vd : commit.views) views.push_back(&vd);
+  return Commit(commit.partition, views);
+}
+
+Status RealtimeStore::Commit(PartitionId partition, std::span<const ViewDelta* const> deltas) {
   rocksdb::WriteBatch wb;
   LockShared();
   ScopeExit unlock{[this] { UnlockShared(); }};
   {
     std::lock_guard<std::mutex> lock(consumed_mu_);
-    for (const ViewDelta& vd : commit.views) {
-      if (vd.view >= views_.size()) return Status::InvalidArgument("commit: bad view index");
-      if (state_[vd.view].consumed.count(commit.partition) == 0) {
-        return Status::FailedPrecondition("commit: partition " +
-                                          std::to_string(commit.partition.value()) + " of " +
-                                          views_[vd.view].topic + " is not held");
+    for (const ViewDelta* vd : deltas) {
+      if (vd->view >= views_.size()) return Status::InvalidArgument("commit: bad view index");
+      if (state_[vd->view].consumed.count(partition) == 0) {
+        return Status::FailedPrecondition("commit: partition " + std::to_string(partition.value()) +
+                                          " of " + views_[vd->view].topic + " is not held");
       }
     }
   }
   const RealtimeGeneration gen(current_);
   std::string key;
-  for (const ViewDelta& vd : commit.views) {
+  for (const ViewDelta* vdp : deltas) {
+    const ViewDelta& vd = *vdp;
     const uint32_t id = state_[vd.view].id;
     const std::string prefix = CellPrefix(id, gen);
     for (const auto& [cell, value] : vd.cells) {
       key.assign(prefix);
       key.append(cell);
-      coding::PutBigEndian32(&key, static_cast<uint32_t>(commit.partition.value()));
+      coding::PutBigEndian32(&key, static_cast<uint32_t>(partition.value()));
       RETURN_IF_ERROR(FromRocks(wb.Merge(key, value), "wb"));
     }
     RETURN_IF_ERROR(FromRocks(
-        wb.Put(OffsetKey(id, commit.partition),
+        wb.Put(OffsetKey(id, partition),
                Encode64(static_cast<uint64_t>(std::max<int64_t>(0, vd.next_offset.value())))),
         "wb"));
   }
   RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "commit"));
   std::lock_guard<std::mutex> lock(consumed_mu_);
-  for (const ViewDelta& vd : commit.views)
-    state_[vd.view].consumed[commit.partition] = vd.next_offset;
+  for (const ViewDelta* vd : deltas) state_[vd->view].consumed[partition] = vd->next_offset;
   return Status::OK();
 }
 

@@ -54,6 +54,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -205,6 +206,9 @@ class RealtimeStore {
   // current generation. FailedPrecondition if the partition is not held
   // (never acquired, or released meanwhile): nothing is written.
   Status Commit(const PartitionCommit& commit);
+  // The same with the views' deltas given by pointer (some may live
+  // outside a PartitionCommit).
+  Status Commit(PartitionId partition, std::span<const ViewDelta* const> views);
 
   // Takes partition `p` of `topic`: returns, per view of the topic (index in
   // views()), the offset to resume from (negative: the log start). A

@@ -9,6 +9,7 @@
 
 #include "base/coding.h"
 #include "base/logging.h"
+#include "stream/session_tracker.h"
 #include "views/cell_key.h"
 #include "views/time_bucket.h"
 
@@ -49,6 +50,13 @@ SpeedMetrics::SpeedMetrics(metrics::Registry* registry) {
                       metrics::LatencyBuckets());
   batch_records = r->GetHistogram("braid_speed_batch_records", "Records per micro-batch committed",
                                   {1, 10, 100, 1000, 10000, 100000});
+  session_entries = r->GetGauge("braid_speed_session_entries",
+                                "Open (view key, person) visits the speed layer keeps for "
+                                "sessionised views");
+  session_evictions = r->GetCounter(
+      "braid_speed_session_evictions_total",
+      "Open visits of sessionised views evicted by the state bound before their gap expired "
+      "(the person's next event counts as a new visit until the next batch run)");
 }
 
 void ViewTopologyEnv::SetError(std::string e) {
@@ -148,6 +156,20 @@ struct MicroBatch final : TupleObject {
   }
 };
 
+// A sessionised view's events of a micro-batch, in the order read (the
+// commit task sessionises them: it sees a partition's batches in order).
+struct SessionEvents {
+  size_t view = 0;
+  Offset next_offset{0};
+  struct Event {
+    uint32_t key_size = 0;
+    uint32_t person_size = 0;
+    int64_t time_ms = 0;
+  };
+  std::string arena;  // key, then person, per event
+  std::vector<Event> events;
+};
+
 // What the map step made of a micro-batch.
 struct MappedBatch final : TupleObject {
   source::TopicPartition tp;
@@ -156,6 +178,7 @@ struct MappedBatch final : TupleObject {
   int64_t first_us = 0;
   size_t records = 0;
   PartitionCommit commit;
+  std::vector<SessionEvents> sessions;
   std::vector<DeadLetter> dead;
 };
 
@@ -515,6 +538,13 @@ class MapBolt final : public Bolt {
         if (v == vi) from = o;
       }
       hourly_.Clear();
+      SessionEvents* session = nullptr;
+      if (view.session() != nullptr) {
+        m->sessions.emplace_back();
+        session = &m->sessions.back();
+        session->view = vi;
+        session->next_offset = std::max(from, b->end_offset);
+      }
       for (size_t ri = 0; ri < b->records.size(); ++ri) {
         const BatchRecord& br = b->records[ri];
         if (br.offset < from.value()) {
@@ -562,6 +592,15 @@ class MapBolt final : public Bolt {
             ++lag_counts_[env_->metrics->event_lag->BucketIndex(lag)];
             lag_sum += lag;
           }
+          if (session != nullptr) {
+            // Sessionised: the event itself (its person in e.value).
+            if (e.key.size() > UINT32_MAX || e.value.size() > UINT32_MAX) continue;
+            session->events.push_back({static_cast<uint32_t>(e.key.size()),
+                                       static_cast<uint32_t>(e.value.size()), e.time_ms});
+            session->arena += e.key;
+            session->arena += e.value;
+            continue;
+          }
           // First by (key, hour): every bucket of every granularity is a
           // union of whole UTC hours, so the cells follow from the hours.
           updates += grans.size();
@@ -583,6 +622,7 @@ class MapBolt final : public Bolt {
           if (!ms.ok()) out->ReportError("view " + view.name() + ": merge: " + ms.ToString());
         }
       }
+      if (session != nullptr) continue;  // its cells come from the commit task
       hourly_.Clear();
       ViewDelta vd;
       vd.view = vi;
@@ -641,6 +681,7 @@ class CommitBolt final : public Bolt {
       q.epoch = m->epoch;
       q.next = 1;
       q.batches.clear();
+      DropSessions(m->tp);  // a new assignment: the state starts again
     }
     q.batches[m->seq] = std::move(m);
     for (auto it = q.batches.find(q.next); it != q.batches.end(); it = q.batches.find(q.next)) {
@@ -692,8 +733,18 @@ class CommitBolt final : public Bolt {
       }
       env_->metrics->dead_letters->Inc(b.dead.size());
     }
+    std::vector<const ViewDelta*> deltas;
+    deltas.reserve(b.commit.views.size() + b.sessions.size());
+    for (const ViewDelta& vd : b.commit.views) deltas.push_back(&vd);
+    session_deltas_.clear();
+    for (const SessionEvents& se : b.sessions) session_deltas_.push_back(Sessionize(b.tp, se));
+    for (const ViewDelta& vd : session_deltas_) deltas.push_back(&vd);
     const bool committed =
-        Retry("commit of", b, out, [&] { return env_->store->Commit(b.commit); });
+        Retry("commit of", b, out, [&] { return env_->store->Commit(b.commit.partition, deltas); });
+    if (!committed && !b.sessions.empty()) {
+      // Its sessions' state counted events that are not stored.
+      DropSessions(b.tp);
+    }
     if (!committed && !env_->stopping) {
       // The partition was released (taken by another process): drop.
       env_->progress.Committed(b.tp, b.epoch, b.seq);
@@ -708,8 +759,59 @@ class CommitBolt final : public Bolt {
     return true;
   }
 
+  // A sessionised view's events of one batch → its cell deltas
+  // (SessionTracker per view and partition).
+  ViewDelta Sessionize(const source::TopicPartition& tp, const SessionEvents& se) {
+    ViewDelta vd;
+    vd.view = se.view;
+    vd.next_offset = se.next_offset;
+    const views::ViewDefinition& view = *env_->views[se.view];
+    std::unique_ptr<SessionTracker>& tracker = sessions_[{tp, se.view}];
+    if (tracker == nullptr) {
+      SessionTrackerOptions o;
+      o.gap_ms = view.session()->gap_ms;
+      o.max_entries = env_->options.session_max_entries;
+      tracker = std::make_unique<SessionTracker>(o);
+    }
+    const size_t size_before = tracker->size();
+    const uint64_t evicted_before = tracker->evicted();
+    // (cell key) → (visits, bounces), in key order.
+    std::map<std::string, std::pair<uint64_t, int64_t>> cells;
+    size_t pos = 0;
+    for (const SessionEvents::Event& ev : se.events) {
+      const std::string_view key(se.arena.data() + pos, ev.key_size);
+      const std::string_view person(se.arena.data() + pos + ev.key_size, ev.person_size);
+      pos += size_t{ev.key_size} + ev.person_size;
+      const VisitDelta d = tracker->Add(key, person, ev.time_ms);
+      if (!d.any) continue;
+      for (views::Granularity g : view.granularities()) {
+        auto& c = cells[views::EncodeCellKey(key, g, views::BucketStart(g, d.visit_start_ms))];
+        c.first += static_cast<uint64_t>(d.visits);
+        c.second += d.bounces;
+      }
+    }
+    for (const auto& [key, c] : cells) {
+      if (c.first == 0 && c.second == 0) continue;
+      vd.cells.emplace_back(key, views::EncodeVisits(c.first, c.second));
+    }
+    env_->metrics->session_entries->Add(static_cast<int64_t>(tracker->size()) -
+                                        static_cast<int64_t>(size_before));
+    env_->metrics->session_evictions->Inc(tracker->evicted() - evicted_before);
+    return vd;
+  }
+
+  void DropSessions(const source::TopicPartition& tp) {
+    for (auto it = sessions_.lower_bound({tp, 0});
+         it != sessions_.end() && it->first.first == tp;) {
+      env_->metrics->session_entries->Add(-static_cast<int64_t>(it->second->size()));
+      it = sessions_.erase(it);
+    }
+  }
+
   ViewTopologyEnv* const env_;
   std::map<source::TopicPartition, Pending> pending_;
+  std::map<std::pair<source::TopicPartition, size_t>, std::unique_ptr<SessionTracker>> sessions_;
+  std::vector<ViewDelta> session_deltas_;
 };
 
 }  // namespace

@@ -21,7 +21,12 @@
 // stored offsets. Partitions taken away (a consumer-group rebalance) are
 // drained first: their emitted batches are committed before the spout lets
 // them go; then their state is released (RealtimeStore::ReleasePartition)
-// for the new owner to recompute. Late events: a cell is chosen by the
+// for the new owner to recompute. Sessionised views (views/session.h) are
+// mapped like the others but sessionised in the commit task, which sees a
+// partition's batches in order: a SessionTracker per view and partition
+// turns the events into signed (visits, bounces) deltas, an approximation
+// until the next batch run (stream/session_tracker.h says where it differs);
+// its state starts empty at every start and assignment. Late events: a cell is chosen by the
 // event time an emit carries, however old; nothing is dropped for lateness
 // (the lag is measured: braid_speed_event_lag_seconds).
 #pragma once
@@ -64,25 +69,31 @@ struct ViewTopologyOptions {
   // bound the memory in flight). Default: 2 (map), 8 (commit).
   size_t map_queue = 2;
   size_t commit_queue = 8;
+  // Sessionised views (views/session.h): the open visits kept per view and
+  // source partition (stream/session_tracker.h); beyond, the least recently
+  // seen is evicted. Default: 200,000 (about 30 MB each).
+  size_t session_max_entries = 200'000;
 };
 
 // The speed layer's own metrics (besides the topology's).
 struct SpeedMetrics {
   explicit SpeedMetrics(metrics::Registry* registry);
-  metrics::Counter* records_read;      // records read from the source
-  metrics::Counter* records_mapped;    // records mapped by a view (per view and record)
-  metrics::Counter* emits;             // cells updated (emits × granularities)
-  metrics::Counter* cells_written;     // cell merges written (after combining)
-  metrics::Counter* dead_letters;      // records sent to the dead-letter topic
-  metrics::Counter* skipped;           // records skipped (below a view's position)
-  metrics::Counter* lost;              // records deleted by retention before being read
-  metrics::Counter* commits;           // micro-batches committed
-  metrics::Counter* commit_errors;     // failed commit attempts (retried)
-  metrics::Counter* future_events;     // events whose time is ahead of the clock
-  metrics::Histogram* event_lag;       // processing time − event time, seconds
-  metrics::Histogram* commit_latency;  // first record polled → its batch committed
-  metrics::Histogram* batch_records;   // records per committed micro-batch
-  metrics::Registry own;               // used when no registry is given
+  metrics::Counter* records_read;       // records read from the source
+  metrics::Counter* records_mapped;     // records mapped by a view (per view and record)
+  metrics::Counter* emits;              // cells updated (emits × granularities)
+  metrics::Counter* cells_written;      // cell merges written (after combining)
+  metrics::Counter* dead_letters;       // records sent to the dead-letter topic
+  metrics::Counter* skipped;            // records skipped (below a view's position)
+  metrics::Counter* lost;               // records deleted by retention before being read
+  metrics::Counter* commits;            // micro-batches committed
+  metrics::Counter* commit_errors;      // failed commit attempts (retried)
+  metrics::Counter* future_events;      // events whose time is ahead of the clock
+  metrics::Histogram* event_lag;        // processing time − event time, seconds
+  metrics::Histogram* commit_latency;   // first record polled → its batch committed
+  metrics::Histogram* batch_records;    // records per committed micro-batch
+  metrics::Gauge* session_entries;      // sessionised views' open visits kept
+  metrics::Counter* session_evictions;  // open visits evicted by session_max_entries
+  metrics::Registry own;                // used when no registry is given
 };
 
 // The bucket bounds of braid_speed_event_lag_seconds: 10 ms .. one year.

@@ -16,10 +16,14 @@ void AppendEscapedKey(std::string_view key, std::string* out) {
 
 }  // namespace
 
-void AppendCellKey(std::string_view key, Granularity g, int64_t bucket_start, std::string* out) {
-  AppendEscapedKey(key, out);
+void AppendCellKeyBucket(Granularity g, int64_t bucket_start, std::string* out) {
   out->push_back(static_cast<char>(g));
   coding::PutBigEndian64(out, static_cast<uint64_t>(bucket_start) ^ (uint64_t{1} << 63));
+}
+
+void AppendCellKey(std::string_view key, Granularity g, int64_t bucket_start, std::string* out) {
+  AppendEscapedKey(key, out);
+  AppendCellKeyBucket(g, bucket_start, out);
 }
 
 std::string EncodeCellKey(std::string_view key, Granularity g, int64_t bucket_start) {

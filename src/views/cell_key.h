@@ -27,6 +27,10 @@ void AppendCellKey(std::string_view key, Granularity g, int64_t bucket_start, st
 std::string CellKeyPrefix(std::string_view key);
 std::string CellKeyPrefix(std::string_view key, Granularity g);
 
+// Appends the granularity and bucket start of a cell to CellKeyPrefix(key):
+// CellKeyPrefix(key) + this == EncodeCellKey(key, g, bucket_start).
+void AppendCellKeyBucket(Granularity g, int64_t bucket_start, std::string* out);
+
 struct CellKey {
   std::string key;
   Granularity granularity = Granularity::kAll;

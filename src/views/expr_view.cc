@@ -1,5 +1,6 @@
 #include "views/expr_view.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -15,7 +16,8 @@ class ExprView final : public ViewDefinition {
   ExprView(std::string name, std::string topic, std::vector<Granularity> granularities,
            MonoidSpec spec, std::shared_ptr<const Monoid> monoid, std::vector<std::string> paths,
            std::unique_ptr<Expr> key, std::unique_ptr<Expr> time, std::unique_ptr<Expr> value,
-           std::vector<std::unique_ptr<Expr>> field_values, bool needs_avro)
+           std::vector<std::unique_ptr<Expr>> field_values, bool needs_avro,
+           std::unique_ptr<Expr> session_by, int64_t session_gap_ms)
       : name_(std::move(name)),
         topic_(std::move(topic)),
         granularities_(std::move(granularities)),
@@ -27,8 +29,14 @@ class ExprView final : public ViewDefinition {
         value_(std::move(value)),
         field_values_(std::move(field_values)),
         needs_avro_(needs_avro),
-        is_count_(spec_.kind == MonoidSpec::Kind::kCount) {
+        is_count_(spec_.kind == MonoidSpec::Kind::kCount),
+        session_by_(std::move(session_by)) {
     description_ = "key " + key_->ToString() + ", time " + time_->ToString();
+    if (session_by_) {
+      session_.by = session_by_->ToString();
+      session_.gap_ms = session_gap_ms;
+      description_ += ", session by " + session_.by + " gap " + FormatDuration(session_gap_ms);
+    }
     if (value_) description_ += ", value " + value_->ToString();
     for (size_t i = 0; i < field_values_.size(); ++i) {
       if (field_values_[i]) {
@@ -55,6 +63,7 @@ class ExprView final : public ViewDefinition {
   std::string time_field() const override { return time_->path(); }
   std::string description() const override { return description_; }
   std::string Fingerprint() const override { return fingerprint_; }
+  const SessionSpec* session() const override { return session_by_ ? &session_ : nullptr; }
 
   Status Map(const Event& event, std::vector<Emit>* out) const override {
     Value key;
@@ -80,7 +89,20 @@ class ExprView final : public ViewDefinition {
       return Status::InvalidArgument(std::string("time: not a time in milliseconds (a ") +
                                      ValueKindName(time.kind()) + ")");
     }
-    if (is_count_) {
+    if (session_by_ != nullptr) {
+      // A sessionised view emits the person (session.h).
+      Value by;
+      s = session_by_->Eval(event, &by);
+      if (!s.ok()) return s.WithContext("session.by");
+      if (by.is_null()) return Status::OK();  // nobody's visit
+      if (by.kind() == Value::Kind::kString) {
+        emit.value = std::move(by.mutable_string());
+      } else {
+        Result<std::string> text = ValueText(by);
+        if (!text.ok()) return text.status().WithContext("session.by");
+        emit.value = std::move(*text);
+      }
+    } else if (is_count_) {
       emit.value = CountMonoid::One();
     } else if (value_ != nullptr) {
       Value v;
@@ -116,6 +138,8 @@ class ExprView final : public ViewDefinition {
   const std::vector<std::unique_ptr<Expr>> field_values_;
   const bool needs_avro_;
   const bool is_count_;
+  const std::unique_ptr<Expr> session_by_;
+  SessionSpec session_;
   std::string description_;
   std::string fingerprint_;
 };
@@ -205,6 +229,15 @@ Status ExprViewBuilder::SetFieldValue(std::string_view field, std::string_view e
                                  "\" (fields: " + names + ")");
 }
 
+Status ExprViewBuilder::SetSession(std::string_view by_expr, int64_t gap_ms) {
+  if (gap_ms <= 0 || gap_ms > kMaxSessionGapMs) {
+    return Status::InvalidArgument("session gap out of range (1 ms .. 30 days)");
+  }
+  ASSIGN_OR_RETURN(session_by_, compiler_.Compile(by_expr));
+  session_gap_ms_ = gap_ms;
+  return Status::OK();
+}
+
 Status ExprViewBuilder::SetGranularities(std::vector<Granularity> granularities) {
   if (granularities.empty()) return Status::InvalidArgument("no granularities");
   std::set<Granularity> seen;
@@ -230,7 +263,7 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
   if (!TakesNoValue(spec) && spec.kind != MonoidSpec::Kind::kTuple && value_ == nullptr) {
     return Status::InvalidArgument(monoid_->spec() + " needs a value");
   }
-  if (spec.kind == MonoidSpec::Kind::kTuple) {
+  if (spec.kind == MonoidSpec::Kind::kTuple && session_by_ == nullptr) {
     for (size_t i = 0; i < spec.fields.size(); ++i) {
       if (field_values_[i] == nullptr && !TakesNoValue(spec.fields[i].spec)) {
         return Status::InvalidArgument("tuple field \"" + spec.fields[i].name +
@@ -238,10 +271,20 @@ Result<std::shared_ptr<const ViewDefinition>> ExprViewBuilder::Build() {
       }
     }
   }
+  if (session_by_ != nullptr && spec.ToString() != VisitsMonoidSpec().ToString()) {
+    return Status::InvalidArgument("a sessionised view aggregates visits (" +
+                                   VisitsMonoidSpec().ToString() + "), not " + monoid_->spec());
+  }
+  if (session_by_ != nullptr &&
+      (value_ != nullptr || std::any_of(field_values_.begin(), field_values_.end(),
+                                        [](const auto& f) { return f != nullptr; }))) {
+    return Status::InvalidArgument("a sessionised view takes no value (it counts visits)");
+  }
   if (time_ == nullptr) RETURN_IF_ERROR(SetTime("$timestamp"));
   return std::shared_ptr<const ViewDefinition>(std::make_shared<ExprView>(
       name_, topic_, granularities_, spec_, monoid_, compiler_.paths(), std::move(key_),
-      std::move(time_), std::move(value_), std::move(field_values_), needs_avro_));
+      std::move(time_), std::move(value_), std::move(field_values_), needs_avro_,
+      std::move(session_by_), session_gap_ms_));
 }
 
 }  // namespace braid::views

@@ -43,6 +43,9 @@ class ExprViewBuilder {
   Status SetValue(std::string_view expr);
   // The value of one field of a tuple monoid. Call after SetMonoid.
   Status SetFieldValue(std::string_view field, std::string_view expr);
+  // Makes the view sessionised: visits of the people `by_expr` names, cut
+  // at gaps above `gap_ms` (1 ms .. kMaxSessionGapMs). Default: none.
+  Status SetSession(std::string_view by_expr, int64_t gap_ms);
   // Default: hour, day, week, month. InvalidArgument for none or a repeat.
   Status SetGranularities(std::vector<Granularity> granularities);
   // Default: true.
@@ -65,6 +68,8 @@ class ExprViewBuilder {
   std::vector<Granularity> granularities_ = {Granularity::kHour, Granularity::kDay,
                                              Granularity::kWeek, Granularity::kMonth};
   bool needs_avro_ = true;
+  std::unique_ptr<Expr> session_by_;
+  int64_t session_gap_ms_ = 0;
 };
 
 }  // namespace braid::views

@@ -27,6 +27,7 @@
 #include "base/status.h"
 #include "base/strong_type.h"
 #include "views/monoid.h"
+#include "views/session.h"
 #include "views/time_bucket.h"
 
 namespace braid::views {
@@ -47,7 +48,8 @@ struct Event {
 };
 
 // What a map emits: the view key, the event time that chooses the buckets,
-// and the value as an encoded element of the view's monoid.
+// and the value as an encoded element of the view's monoid (for a
+// sessionised view: the person, see ViewDefinition::session()).
 struct Emit {
   std::string key;
   int64_t time_ms = 0;
@@ -78,6 +80,13 @@ class ViewDefinition {
   // GET /v1/views), e.g. "key normalize_url(url), value person". Default:
   // empty.
   virtual std::string description() const { return ""; }
+  // Sessionised views (session.h; a view file's `session:`): the person
+  // expression and the gap; null for every other view. The monoid of a
+  // sessionised view is VisitsMonoidSpec(), and its Map emits per event
+  // Emit{view key, event time, value = the person's text}, not a monoid
+  // element: engines that do not sessionise must refuse such a view.
+  // Default: null.
+  virtual const SessionSpec* session() const { return nullptr; }
   // Emits the cells of one event (appends to *out). Errors are per event:
   // the engines count them and go on (the speed layer also dead-letters).
   virtual Status Map(const Event& event, std::vector<Emit>* out) const = 0;

@@ -8,6 +8,7 @@
 
 #include "views/expr_view.h"
 #include "views/monoid.h"
+#include "views/session.h"
 
 namespace braid::views {
 
@@ -208,6 +209,38 @@ Result<MonoidSpec> Aggregate(const Located& loc, const YAML::Node& n, const std:
   return spec;
 }
 
+// `session: {by: EXPR, gap: DURATION}`.
+Status Session(const Located& loc, const YAML::Node& n, const std::string& field,
+               ExprViewBuilder* b) {
+  if (!n.IsMap()) {
+    return loc.Error(n, field,
+                     "expected a map {by: person, gap: 30m}, got " + std::string(NodeKind(n)));
+  }
+  if (!n["by"]) return loc.Error(n, field, "no by (the expression naming a person, e.g. person)");
+  if (!n["gap"]) return loc.Error(n, field, "no gap (e.g. 30m: longer pauses start a new visit)");
+  std::string by;
+  int64_t gap = 0;
+  YAML::Node by_node;
+  RETURN_IF_ERROR(
+      ForEachField(loc, n, field, {"by", "gap"},
+                   [&](const std::string& name, const YAML::Node& v, const YAML::Node&) -> Status {
+                     const std::string f = field + "." + name;
+                     ASSIGN_OR_RETURN(std::string text, Scalar(loc, v, f));
+                     if (name == "by") {
+                       by = std::move(text);
+                       by_node = v;
+                     } else {
+                       Result<int64_t> parsed = ParseSessionGap(text);
+                       if (!parsed.ok()) return loc.Error(v, f, parsed.status().message());
+                       gap = *parsed;
+                     }
+                     return Status::OK();
+                   }));
+  if (Status s = b->SetSession(by, gap); !s.ok())
+    return loc.Error(by_node, field + ".by", s.message());
+  return Status::OK();
+}
+
 Result<ViewFile::Entry> ParseView(const Located& loc, const YAML::Node& n, size_t index) {
   std::string where = "views[" + std::to_string(index) + "]";
   if (!n.IsMap()) return loc.Error(n, where, "expected a map (name, topic, key, aggregate...)");
@@ -228,17 +261,43 @@ Result<ViewFile::Entry> ParseView(const Located& loc, const YAML::Node& n, size_
                      "\"" + topic + "\" is not a topic name ([A-Za-z0-9._-]{1,249})");
   }
   ExprViewBuilder b(name, topic);
-  // The aggregate before the values.
+  // A session (it decides the aggregate), then the aggregate, before the
+  // values.
+  const YAML::Node session = n["session"];
+  if (session) RETURN_IF_ERROR(Session(loc, session, where + ".session", &b));
   const YAML::Node agg = n["aggregate"];
-  if (!agg) return loc.Error(n, where, "no aggregate (count, sum_int64, hll(p=14), ...)");
-  ASSIGN_OR_RETURN(MonoidSpec spec, Aggregate(loc, agg, where + ".aggregate", 0));
-  if (Status s = b.SetMonoid(spec); !s.ok())
-    return loc.Error(agg, where + ".aggregate", s.message());
+  if (session) {
+    // Sessionised: the aggregate is visits (tuple(visits:count,
+    // bounces:sum_int64)); `aggregate:` may say so, in either spelling.
+    const std::string f = where + ".aggregate";
+    if (agg) {
+      bool visits = agg.IsScalar() && agg.Scalar() == "visits";
+      if (!visits) {
+        ASSIGN_OR_RETURN(MonoidSpec given, Aggregate(loc, agg, f, 0));
+        visits = given.ToString() == VisitsMonoidSpec().ToString();
+      }
+      if (!visits) {
+        return loc.Error(agg, f,
+                         "a view with a session aggregates visits: write `aggregate: visits` (" +
+                             VisitsMonoidSpec().ToString() + ") or leave it out");
+      }
+    }
+    if (Status s = b.SetMonoid(VisitsMonoidSpec()); !s.ok()) return loc.Error(n, f, s.message());
+  } else {
+    if (!agg) return loc.Error(n, where, "no aggregate (count, sum_int64, hll(p=14), ...)");
+    if (agg.IsScalar() && agg.Scalar() == "visits") {
+      return loc.Error(agg, where + ".aggregate",
+                       "visits needs a session: {by: person, gap: 30m} (docs/views.md)");
+    }
+    ASSIGN_OR_RETURN(MonoidSpec spec, Aggregate(loc, agg, where + ".aggregate", 0));
+    if (Status s = b.SetMonoid(spec); !s.ok())
+      return loc.Error(agg, where + ".aggregate", s.message());
+  }
   if (!n["key"]) return loc.Error(n, where, "no key (an expression, e.g. normalize_url(url))");
   RETURN_IF_ERROR(ForEachField(
       loc, n, where,
       {"name", "topic", "key", "time", "granularities", "aggregate", "value", "needs_avro",
-       "description"},
+       "description", "session"},
       [&](const std::string& field, const YAML::Node& v, const YAML::Node&) -> Status {
         const std::string f = where + "." + field;
         if (field == "key" || field == "time") {
@@ -246,6 +305,9 @@ Result<ViewFile::Entry> ParseView(const Located& loc, const YAML::Node& n, size_
           Status s = field == "key" ? b.SetKey(text) : b.SetTime(text);
           if (!s.ok()) return loc.Error(v, f, s.message());
         } else if (field == "value") {
+          if (session) {
+            return loc.Error(v, f, "a view with a session counts visits: it takes no value");
+          }
           if (v.IsMap()) {
             for (auto it = v.begin(); it != v.end(); ++it) {
               const YAML::Node it_key = it->first;

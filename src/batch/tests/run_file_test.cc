@@ -77,6 +77,42 @@ TEST_F(RunFileTest, RoundTripsInMemoryAndOnDisk) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// Many values of one key (secondary sort keys) spanning blocks: a seek to
+// that key starts at its first value, not at the first block that begins
+// with it (a reduce task's range starting at a sessionised view's key).
+TEST_F(RunFileTest, SeekToAKeyWhoseValuesSpanBlocks) {
+  RunOptions o;
+  o.block_bytes = 200;
+  for (bool disk : {false, true}) {
+    auto w = disk ? RunWriter::ToFile(io::DefaultFileSystem(), dir_ + "/span.run", o).value()
+                  : RunWriter::ToMemory(o);
+    ASSERT_TRUE(w->Add(0, "a", "", "x").ok());
+    for (int i = 0; i < 100; ++i) {
+      char sk[8];
+      std::snprintf(sk, sizeof(sk), "%04d", i);
+      ASSERT_TRUE(w->Add(0, "b", sk, std::string(20, 'v')).ok());
+    }
+    ASSERT_TRUE(w->Add(0, "c", "", "x").ok());
+    auto run = w->Finish().value();
+    // Blocks start inside b's values, some with first key "b".
+    int b_blocks = 0;
+    for (const auto& ix : run->index()) b_blocks += ix.first_key == "b";
+    ASSERT_GT(b_blocks, 3);
+    auto c = run->Open(0, "b").value();
+    int n = 0;
+    while (c->Valid() && c->key() == "b") {
+      char sk[8];
+      std::snprintf(sk, sizeof(sk), "%04d", n);
+      ASSERT_EQ(c->sort_key(), sk);
+      ++n;
+      ASSERT_TRUE(c->Next().ok());
+    }
+    EXPECT_EQ(n, 100);
+    ASSERT_TRUE(c->Valid());
+    EXPECT_EQ(c->key(), "c");
+  }
+}
+
 TEST_F(RunFileTest, RefusesEntriesOutOfOrder) {
   auto w = RunWriter::ToMemory();
   ASSERT_TRUE(w->Add(1, "b", "", "x").ok());

@@ -24,6 +24,8 @@
 #include "log/log.h"
 #include "log/records.h"
 #include "views/cell_key.h"
+#include "views/expr_view.h"
+#include "views/session.h"
 
 namespace braid::batch {
 namespace {
@@ -493,6 +495,165 @@ TEST_F(ViewsTest, FullDiskWhileSpillingLeavesTheLiveVersion) {
   // Space is back: the next run works.
   ASSERT_TRUE(layer_->Run(req).ok());
   EXPECT_EQ(layer_->store()->Live("pageviews").value(), 2u);
+}
+
+// ---- sessionised views: exact after a batch run ----
+
+constexpr int64_t kGap = 30 * 60 * 1000;
+
+// Events built to hit the session rules: per (site, user) runs of events
+// whose gaps are 0 (the same millisecond), 1 ms, exactly 30 min, 30 min + 1
+// ms, a few minutes or hours; visits starting just before day, ISO week and
+// month ends (their later events after the boundary); `url` is the site,
+// `user` the person. Produce() spreads them round robin over 3 partitions,
+// so a person's events reach the job out of order.
+std::vector<Event> SessionEvents(int runs, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  const std::vector<int64_t> starts = {Ms(2024, 2, 29, 23, 40),  Ms(2024, 3, 3, 23, 50),
+                                       Ms(2024, 3, 31, 23, 45),  Ms(2024, 3, 10, 12),
+                                       Ms(2023, 12, 31, 23, 59), Ms(1969, 12, 31, 23, 50)};
+  const std::vector<int64_t> gaps = {0, 1, kGap, kGap + 1, kGap - 1, 5 * 60'000, 3 * 3'600'000};
+  std::vector<Event> ev;
+  for (int r = 0; r < runs; ++r) {
+    const std::string site = "site" + std::to_string(rng() % 6);
+    const std::string user = "u" + std::to_string(rng() % 25);
+    int64_t t = starts[rng() % starts.size()] + static_cast<int64_t>(rng() % 600'000);
+    const int n = 1 + static_cast<int>(rng() % 5);
+    for (int i = 0; i < n; ++i) {
+      ev.push_back({site, user, t, 0});
+      t += gaps[rng() % gaps.size()];
+    }
+  }
+  std::shuffle(ev.begin(), ev.end(), rng);  // input order is not time order
+  return ev;
+}
+
+// Brute force: per (site, user) the events sorted by time, cut where the
+// next event is more than the gap after the previous one; a visit counts in
+// the buckets of its first event; one event: a bounce.
+std::map<std::string, std::pair<uint64_t, int64_t>> ExpectedVisits(
+    const std::vector<Event>& events, const std::vector<Granularity>& gs) {
+  std::map<std::pair<std::string, std::string>, std::vector<int64_t>> by;
+  for (const Event& e : events) by[{e.url, e.user}].push_back(e.ts);
+  std::map<std::string, std::pair<uint64_t, int64_t>> cells;
+  for (auto& [ku, times] : by) {
+    std::sort(times.begin(), times.end());
+    size_t i = 0;
+    while (i < times.size()) {
+      size_t j = i + 1;
+      while (j < times.size() && times[j] - times[j - 1] <= kGap) ++j;
+      for (Granularity g : gs) {
+        auto& c = cells[views::EncodeCellKey(ku.first, g, Bucket(g, times[i]))];
+        c.first += 1;
+        c.second += j - i == 1 ? 1 : 0;
+      }
+      i = j;
+    }
+  }
+  return cells;
+}
+
+std::shared_ptr<const views::ViewDefinition> SessionView(std::vector<Granularity> gs) {
+  views::ExprViewBuilder b("bounces", "pv");
+  EXPECT_TRUE(b.SetKey("url").ok());
+  EXPECT_TRUE(b.SetTime("ts").ok());
+  EXPECT_TRUE(b.SetSession("user", kGap).ok());
+  EXPECT_TRUE(b.SetMonoid(views::VisitsMonoidSpec()).ok());
+  EXPECT_TRUE(b.SetGranularities(std::move(gs)).ok());
+  auto v = b.Build();
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return *v;
+}
+
+class SessionViewsTest : public ViewsTest {
+ protected:
+  std::map<std::string, std::pair<uint64_t, int64_t>> ActualVisits(const std::string& view) {
+    std::map<std::string, std::pair<uint64_t, int64_t>> cells;
+    auto h = layer_->OpenLive(view);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    if (!h.ok()) return cells;
+    auto monoid = views::MakeMonoid(views::VisitsMonoidSpec()).value();
+    Status s = (*h)->Scan("", "", 0, [&](std::string_view k, std::string_view v) {
+      EXPECT_TRUE(monoid->Validate(v).ok());
+      auto d = views::DecodeVisits(v);
+      EXPECT_TRUE(d.ok());
+      if (d.ok()) cells[std::string(k)] = *d;
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return cells;
+  }
+};
+
+TEST_F(SessionViewsTest, VisitsEqualBruteForce) {
+  const std::vector<Event> events = SessionEvents(1500, 7);
+  Produce(events);
+  Archive();
+  OpenLayer();
+  const std::vector<Granularity> gs = {Granularity::kHour, Granularity::kDay, Granularity::kWeek,
+                                       Granularity::kMonth, Granularity::kAll};
+  // With an ordinary view of the same topic in the same job (one pass).
+  auto count = std::make_shared<TestView>("pageviews", "url", false, kAllG);
+  RunRequest req;
+  req.views = {count, SessionView(gs)};
+  auto r = layer_->Run(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto expected = ExpectedVisits(events, gs);
+  EXPECT_EQ(ActualVisits("bounces"), expected);
+  EXPECT_EQ(Actual("pageviews", false), Expected(events, false, false, kAllG));
+  uint64_t visits = 0, bounces = 0;
+  for (const auto& [k, c] : expected) {
+    if (views::DecodeCellKey(k)->granularity != Granularity::kAll) continue;
+    visits += c.first;
+    bounces += static_cast<uint64_t>(c.second);
+  }
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].counters.at("view.bounces.visits"), static_cast<int64_t>(visits));
+  EXPECT_EQ(r->jobs[0].counters.at("view.bounces.bounces"), static_cast<int64_t>(bounces));
+  // The data has every kind of visit.
+  EXPECT_GT(bounces, 100u);
+  EXPECT_LT(bounces, visits);
+  EXPECT_EQ(r->views[1].manifest.monoid, "tuple(visits:count,bounces:sum_int64)");
+}
+
+TEST_F(SessionViewsTest, SpillsMergesAndManyReduceTasksGiveTheSameVisits) {
+  std::vector<Event> events = SessionEvents(6000, 8);
+  Produce(events);
+  Archive("deflate");
+  BatchOptions o;
+  o.memory_budget = 32 << 10;  // tiny buffers: many runs, spilled
+  o.task_bytes = 20000;
+  o.merge_factor = 3;  // merged in groups before the reduce
+  o.threads = 3;
+  OpenLayer(o);
+  const std::vector<Granularity> gs = {Granularity::kDay, Granularity::kWeek, Granularity::kMonth};
+  auto count = std::make_shared<TestView>("pageviews", "url", false, kAllG);
+  RunRequest req;
+  req.views = {SessionView(gs), count};
+  auto r = layer_->Run(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->jobs[0].spill_files, 3u);
+  EXPECT_GT(r->jobs[0].reduce_tasks, 1u);
+  EXPECT_EQ(ActualVisits("bounces"), ExpectedVisits(events, gs));
+  EXPECT_EQ(Actual("pageviews", false), Expected(events, false, false, kAllG));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/spill"));
+}
+
+TEST_F(SessionViewsTest, TimeRangeSessionisesTheEventsInside) {
+  const std::vector<Event> events = SessionEvents(800, 9);
+  Produce(events);
+  Archive();
+  OpenLayer();
+  const std::vector<Granularity> gs = {Granularity::kDay};
+  RunRequest req;
+  req.views = {SessionView(gs)};
+  req.time = archive::TimeRange{Ms(2024, 1, 1), Ms(2024, 3, 15)};
+  ASSERT_TRUE(layer_->Run(req).ok());
+  std::vector<Event> inside;
+  for (const Event& e : events) {
+    if (e.ts >= Ms(2024, 1, 1) && e.ts < Ms(2024, 3, 15)) inside.push_back(e);
+  }
+  EXPECT_EQ(ActualVisits("bounces"), ExpectedVisits(inside, gs));
 }
 
 }  // namespace
