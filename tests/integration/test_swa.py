@@ -7,7 +7,7 @@
   late ones included (days and years late, a leap day); the answers of the
   serving API, read with a plain HTTP client, equal an independent
   computation written here (URL normalisation, ISO weeks, calendar months,
-  distinct people): between batch runs (realtime only), right after
+  distinct people, sessions for bounces): between batch runs (realtime only), right after
   POST /v1/batch/run?wait=true (batch), with both layers, and after kill -9
   and a restart.
 * The boundary property: random interleavings of produce, seal, batch run
@@ -122,6 +122,27 @@ class Model:
     def urls(self):
         return sorted({normalize(e["url"]) for e in self.events})
 
+    def bounces(self):
+        """{domain: {"visits", "bounces"}} over all time: a person's pageviews
+        on a domain, in time order, are one visit while consecutive ones are
+        at most 30 minutes apart; a one-pageview visit is a bounce."""
+        times = {}
+        for e in self.events:
+            d = urllib.parse.urlsplit(normalize(e["url"])).hostname
+            times.setdefault((d, e["person"]), []).append(e["timestamp"])
+        out = {}
+        for (d, _), ts in times.items():
+            ts.sort()
+            visits, start = [], 0
+            for i in range(1, len(ts) + 1):
+                if i == len(ts) or ts[i] - ts[i - 1] > 30 * 60 * 1000:
+                    visits.append(i - start)
+                    start = i
+            r = out.setdefault(d, {"visits": 0, "bounces": 0})
+            r["visits"] += len(visits)
+            r["bounces"] += sum(1 for n in visits if n == 1)
+        return out
+
 
 class Swa:
     def __init__(self, testcase, tmp_dir=None):
@@ -175,7 +196,14 @@ class Swa:
             return r
         return self.http("/v1/batch/run", method="POST", expect=202)
 
-    def check(self, rng, what):
+    def check(self, rng, what, bounces=False):
+        """Compares the served answers with the brute force; `bounces`: the
+        realtime part is empty (right after a batch run), so the bounces
+        view must be exact too."""
+        if bounces:
+            want = self.model.bounces()
+            got = self.http("/v1/views/bounces/values", method="POST", body={"keys": sorted(want)})
+            self.t.assertEqual({v["key"]: v["value"] for v in got["values"]}, want, what)
         urls = self.model.urls()
         # Every url's all-time count, in one POST.
         got = self.http("/v1/views/pageviews/values", method="POST", body={"keys": urls})
@@ -251,8 +279,8 @@ class SwaTest(unittest.TestCase):
             self.assertIsNone(cov["batch"])
             # Right after a batch run: batch only.
             run = s.batch_run()
-            self.assertEqual({v["view"] for v in run["views"]}, {"pageviews", "uniques"})
-            cov = s.check(rng, "after batch run 1")
+            self.assertEqual({v["view"] for v in run["views"]}, {"pageviews", "uniques", "bounces"})
+            cov = s.check(rng, "after batch run 1", bounces=True)
             self.assertIsNotNone(cov["batch"])
             self.assertEqual(sum(cov["batch"]["cut"].values()), len(s.model.events))
             # Both layers.
@@ -267,7 +295,7 @@ class SwaTest(unittest.TestCase):
             s.check(rng, "after kill -9")
             s.produce(make_events(rng, 500))
             s.batch_run()
-            s.check(rng, "after batch run 2")
+            s.check(rng, "after batch run 2", bounces=True)
             # Metrics and the schedule.
             _, metrics = s.b.http_get("/metrics")
             self.assertIn('braid_serving_requests_total{op="values"}', metrics)
@@ -312,6 +340,9 @@ class SwaTest(unittest.TestCase):
                     s.http("/v1/speed/seal", method="POST")
                 elif op == "batch":
                     s.batch_run()
+                    s.caught_up()
+                    s.check(rng, "step %d (%s)" % (step, " ".join(log + ["exact bounces"])),
+                            bounces=True)
                 elif op == "batch_nowait":
                     s.batch_run(wait=False)
                     s.produce(make_events(rng, rng.randint(1, 200)))
