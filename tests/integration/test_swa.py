@@ -150,6 +150,7 @@ class Swa:
         self.b = Braid("up", extra_args=["--views", VIEWS, "--batch-interval-ms", "0",
                                          "--archive-roll-ms", "500"])
         self.model = Model()
+        self.exact_bounce_checks = 0
 
     def start(self):
         self.b.start()
@@ -203,7 +204,12 @@ class Swa:
         if bounces:
             want = self.model.bounces()
             got = self.http("/v1/views/bounces/values", method="POST", body={"keys": sorted(want)})
-            self.t.assertEqual({v["key"]: v["value"] for v in got["values"]}, want, what)
+            batch = got["coverage"]["batch"]
+            # Exact when the batch version holds every event (the speed
+            # layer's part of a sessionised view is an approximation).
+            if batch is not None and sum(batch["cut"].values()) == len(self.model.events):
+                self.t.assertEqual({v["key"]: v["value"] for v in got["values"]}, want, what)
+                self.exact_bounce_checks += 1
         urls = self.model.urls()
         # Every url's all-time count, in one POST.
         got = self.http("/v1/views/pageviews/values", method="POST", body={"keys": urls})
@@ -294,8 +300,10 @@ class SwaTest(unittest.TestCase):
             s.caught_up()
             s.check(rng, "after kill -9")
             s.produce(make_events(rng, 500))
+            s.caught_up()
             s.batch_run()
             s.check(rng, "after batch run 2", bounces=True)
+            self.assertEqual(s.exact_bounce_checks, 2)
             # Metrics and the schedule.
             _, metrics = s.b.http_get("/metrics")
             self.assertIn('braid_serving_requests_total{op="values"}', metrics)
@@ -339,6 +347,8 @@ class SwaTest(unittest.TestCase):
                 elif op == "seal":
                     s.http("/v1/speed/seal", method="POST")
                 elif op == "batch":
+                    if rng.random() < 0.5:
+                        s.caught_up()  # a run whose cut holds every event
                     s.batch_run()
                     s.caught_up()
                     s.check(rng, "step %d (%s)" % (step, " ".join(log + ["exact bounces"])),
@@ -351,6 +361,11 @@ class SwaTest(unittest.TestCase):
                     s.start()
                 s.caught_up()
                 s.check(rng, "step %d (%s)" % (step, " ".join(log)))
+            # Finally a batch run over every event: bounces exact.
+            s.caught_up()
+            s.batch_run()
+            s.check(rng, "final (%s)" % " ".join(log), bounces=True)
+            self.assertGreater(s.exact_bounce_checks, 0, log)
             self.assertEqual(s.b.stop(), 0)
         except Exception:
             print("steps:", log)
