@@ -76,13 +76,13 @@ struct Archiver::TopicCtx {
 
 class Archiver::PartitionWriter {
  public:
-  PartitionWriter(Archiver* a, std::shared_ptr<TopicCtx> topic, int32_t pid)
+  PartitionWriter(Archiver* a, std::shared_ptr<TopicCtx> topic, PartitionId pid)
       : a_(a), topic_(std::move(topic)), pid_(pid) {}
   ~PartitionWriter() { Abort(); }
 
   const std::string& topic() const { return topic_->name; }
-  int32_t id() const { return pid_; }
-  source::TopicPartition tp() const { return {topic_->name, PartitionId(pid_)}; }
+  PartitionId id() const { return pid_; }
+  source::TopicPartition tp() const { return {topic_->name, pid_}; }
   int64_t next() const { return next_; }
   int64_t committed() const { return committed_; }
   bool initialized() const { return initialized_; }
@@ -95,7 +95,7 @@ class Archiver::PartitionWriter {
   // does not know yet starts at `first_offset` (the log start).
   Status Init(int64_t first_offset) {
     ASSIGN_OR_RETURN(ManifestLease m, a_->dataset_->Snapshot(topic_->name));
-    auto it = m->partitions.find(PartitionId(pid_));
+    auto it = m->partitions.find(pid_);
     known_ = it != m->partitions.end();
     start_ = known_ ? it->second.start.value() : first_offset;
     committed_ = next_ = known_ ? it->second.hwm.value() : start_;
@@ -181,7 +181,7 @@ class Archiver::PartitionWriter {
     const int64_t next = next_;
     const int64_t start = start_;
     RETURN_IF_ERROR(a_->dataset_->Commit(topic_->name, [&](Manifest* m) -> Status {
-      auto [it, added] = m->partitions.try_emplace(PartitionId(pid_));
+      auto [it, added] = m->partitions.try_emplace(pid_);
       PartitionState& st = it->second;
       if (added) st.start = st.hwm = Offset(start);
       if (st.hwm != Offset(committed)) {
@@ -318,10 +318,10 @@ class Archiver::PartitionWriter {
     if (it != open_.end()) return &it->second;
     OpenFile f;
     const std::string rel_dir = kind == FileKind::kDeadLetter ? "_dead_letters" : HourDir(hour);
-    const std::string name = PartFileName(pid_, offset);
+    const std::string name = PartFileName(pid_, Offset(offset));
     f.entry.path = rel_dir + "/" + name;
     f.entry.kind = kind;
-    f.entry.partition = PartitionId(pid_);
+    f.entry.partition = pid_;
     f.entry.hour = hour;
     f.entry.schema_id = schema_id;
     const std::string dir = io::JoinPath(a_->dataset_->TopicDir(topic_->name), rel_dir);
@@ -346,7 +346,7 @@ class Archiver::PartitionWriter {
 
   Archiver* const a_;
   const std::shared_ptr<TopicCtx> topic_;
-  const int32_t pid_;
+  const PartitionId pid_;
   bool initialized_ = false;
   bool known_ = false;  // the manifest has this partition
   int64_t start_ = 0;
@@ -528,8 +528,8 @@ Status Archiver::Discover(source::RecordSource* src, int worker,
         continue;
       }
       std::lock_guard<std::mutex> lock(mu_);
-      auto& w = writers_[{ctx->name, p}];
-      if (!w) w = std::make_unique<PartitionWriter>(this, ctx, p);
+      auto& w = writers_[{ctx->name, PartitionId(p)}];
+      if (!w) w = std::make_unique<PartitionWriter>(this, ctx, PartitionId(p));
       out->push_back(w.get());
     }
   }
@@ -609,7 +609,7 @@ Status Archiver::MaybeCommit(PartitionWriter* w, int64_t now_us) {
     std::lock_guard<std::mutex> lock(cover_mu_);
     auto it = cover_.find(w->topic());
     if (it != cover_.end()) {
-      const int64_t c = it->second.at(PartitionId(w->id())).value();
+      const int64_t c = it->second.at(w->id()).value();
       cover = w->committed() < c && w->next() >= c;
     }
   }

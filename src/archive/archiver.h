@@ -223,7 +223,7 @@ class Archiver {
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<TopicCtx>> topics_;  // guarded by mu_
-  std::map<std::pair<std::string, int32_t>, std::unique_ptr<PartitionWriter>>
+  std::map<std::pair<std::string, PartitionId>, std::unique_ptr<PartitionWriter>>
       writers_;  // guarded by mu_ (the map; each writer is used by one worker)
 
   std::mutex stop_mu_;

@@ -17,8 +17,8 @@ Result<FileEntry> Merge(Dataset* d, const std::string& topic, const std::vector<
   const FileEntry& first = in.front();
   const FileEntry& last = in.back();
   const std::string rel_dir = first.path.substr(0, first.path.rfind('/'));
-  const std::string name = ConsolidatedFileName(first.partition.value(), first.first_offset.value(),
-                                                last.last_offset.value());
+  const std::string name =
+      ConsolidatedFileName(first.partition, first.first_offset, last.last_offset);
   const std::string dir = io::JoinPath(d->TopicDir(topic), rel_dir);
   const std::string tmp = io::JoinPath(dir, "." + name + ".tmp");
   const std::string final_path = io::JoinPath(dir, name);
@@ -37,7 +37,7 @@ Result<FileEntry> Merge(Dataset* d, const std::string& topic, const std::vector<
         avro::WriterOptions wo;
         wo.fs = d->fs();
         wo.codec = options.codec;
-        wo.metadata = FileMetadata(topic, f.partition.value(), f.kind, f.schema_id);
+        wo.metadata = FileMetadata(topic, f.partition, f.kind, f.schema_id);
         ASSIGN_OR_RETURN(writer, avro::ContainerWriter::Create(tmp, reader->schema(), wo));
       }
       std::string_view rec;

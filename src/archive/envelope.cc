@@ -33,8 +33,8 @@ void EncodeOptionalBytes(avro::Encoder* e, const std::optional<std::string_view>
   }
 }
 
-void EncodeEnvelopeFields(int32_t partition, const log::RecordView& r, avro::Encoder* e) {
-  e->WriteInt(partition);
+void EncodeEnvelopeFields(PartitionId partition, const log::RecordView& r, avro::Encoder* e) {
+  e->WriteInt(partition.value());
   e->WriteLong(r.offset.value());
   e->WriteLong(r.timestamp);
   EncodeOptionalBytes(e, r.key);
@@ -68,12 +68,12 @@ const avro::Schema& DeadLetterSchema() {
   return *s;
 }
 
-void EncodeEnvelope(int32_t partition, const log::RecordView& r, std::string* out) {
+void EncodeEnvelope(PartitionId partition, const log::RecordView& r, std::string* out) {
   avro::Encoder e(out);
   EncodeEnvelopeFields(partition, r, &e);
 }
 
-void EncodeDeadLetter(int32_t partition, const log::RecordView& r, int32_t schema_id,
+void EncodeDeadLetter(PartitionId partition, const log::RecordView& r, int32_t schema_id,
                       std::string_view error, std::string* out) {
   avro::Encoder e(out);
   EncodeEnvelopeFields(partition, r, &e);

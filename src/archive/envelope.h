@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "avro/schema.h"
+#include "base/strong_type.h"
 #include "log/records.h"
 
 namespace braid::archive {
@@ -37,9 +38,9 @@ const avro::Schema& EnvelopeSchema();
 const avro::Schema& DeadLetterSchema();
 
 // Appends the binary encoding of `r` (partition p) under EnvelopeSchema().
-void EncodeEnvelope(int32_t partition, const log::RecordView& r, std::string* out);
+void EncodeEnvelope(PartitionId partition, const log::RecordView& r, std::string* out);
 // Appends the binary encoding under DeadLetterSchema().
-void EncodeDeadLetter(int32_t partition, const log::RecordView& r, int32_t schema_id,
+void EncodeDeadLetter(PartitionId partition, const log::RecordView& r, int32_t schema_id,
                       std::string_view error, std::string* out);
 
 }  // namespace braid::archive

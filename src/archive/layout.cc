@@ -31,20 +31,20 @@ std::string HourDir(int64_t hour) {
   return fmt::format("dt={:04}-{:02}-{:02}/hour={:02}", y, m, d, h);
 }
 
-std::string PartFileName(int32_t partition, int64_t first_offset) {
+std::string PartFileName(PartitionId partition, Offset first_offset) {
   return fmt::format("part-{}-{}.avro", partition, first_offset);
 }
 
-std::string ConsolidatedFileName(int32_t partition, int64_t first_offset, int64_t last_offset) {
+std::string ConsolidatedFileName(PartitionId partition, Offset first_offset, Offset last_offset) {
   return fmt::format("part-{}-{}-{}.avro", partition, first_offset, last_offset);
 }
 
 std::vector<std::pair<std::string, std::string>> FileMetadata(const std::string& topic,
-                                                              int32_t partition, FileKind kind,
+                                                              PartitionId partition, FileKind kind,
                                                               int32_t schema_id) {
   std::vector<std::pair<std::string, std::string>> md = {
       {"braid.topic", topic},
-      {"braid.partition", std::to_string(partition)},
+      {"braid.partition", std::to_string(partition.value())},
       {"braid.kind", std::string(FileKindName(kind))}};
   if (kind == FileKind::kAvro) md.emplace_back("braid.schema_id", std::to_string(schema_id));
   return md;

@@ -91,7 +91,7 @@ struct GroupCoordinator::Member {
 struct GroupCoordinator::Group {
   std::string id;
   GroupState state = GroupState::kEmpty;
-  int32_t generation = 0;
+  GenerationId generation{0};
   std::string protocol_type;
   std::string protocol_name;
   std::string leader_id;
@@ -451,7 +451,7 @@ void GroupCoordinator::MaybeCompleteJoin(Group* g, Deferred* out) {
 }
 
 void GroupCoordinator::CompleteJoin(Group* g, Deferred* out) {
-  ++g->generation;
+  g->generation = GenerationId(g->generation.value() + 1);
   if (g->members.empty()) {
     g->protocol_name.clear();
     g->leader_id.clear();
@@ -742,12 +742,12 @@ OffsetCommitResult GroupCoordinator::OffsetCommit(const OffsetCommitParams& p) {
   } else {
     g = FindGroup(p.group_id);
     if (g == nullptr) {
-      if (p.generation_id < 0) {
+      if (p.generation_id.value() < 0) {
         g = GetOrCreateGroup(p.group_id);  // simple consumer group
       } else {
         error = ErrorCode::kIllegalGeneration;
       }
-    } else if (p.generation_id < 0 && g->state == GroupState::kEmpty) {
+    } else if (p.generation_id.value() < 0 && g->state == GroupState::kEmpty) {
       // Simple commit into an empty group.
     } else if (IsFenced(g, p.group_instance_id, p.member_id)) {
       error = ErrorCode::kFencedInstanceId;
@@ -772,7 +772,7 @@ OffsetCommitResult GroupCoordinator::OffsetCommit(const OffsetCommitParams& p) {
       e = ErrorCode::kOffsetMetadataTooLarge;
     }
     if (e == ErrorCode::kNone &&
-        !options_.log->GetPartition(part.tp.topic, PartitionId(part.tp.partition)).ok()) {
+        !options_.log->GetPartition(part.tp.topic, part.tp.partition).ok()) {
       // Kafka checks every partition against its metadata cache.
       e = ErrorCode::kUnknownTopicOrPartition;
     }
@@ -891,7 +891,7 @@ OffsetDeleteResult GroupCoordinator::DeleteOffsets(const std::string& group_id,
   std::vector<size_t> eligible_index;
   for (const TopicPartition& tp : partitions) {
     ErrorCode e = ErrorCode::kNone;
-    if (!options_.log->GetPartition(tp.topic, PartitionId(tp.partition)).ok()) {
+    if (!options_.log->GetPartition(tp.topic, tp.partition).ok()) {
       e = ErrorCode::kUnknownTopicOrPartition;
     } else if (!empty && (!g->subscribed_topics || g->subscribed_topics->count(tp.topic) != 0)) {
       e = ErrorCode::kGroupSubscribedToTopic;

@@ -39,6 +39,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/strong_type.h"
 #include "io/file_system.h"
 #include "kafka/group/offset_store.h"
 #include "kafka/protocol/error_code.h"
@@ -101,7 +102,7 @@ struct JoinGroupMember {
 };
 struct JoinGroupResult {
   ErrorCode error = ErrorCode::kNone;
-  int32_t generation_id = -1;
+  GenerationId generation_id{-1};
   std::string protocol_type;
   std::string protocol_name;
   std::string leader_id;
@@ -113,7 +114,7 @@ using JoinGroupCallback = std::function<void(JoinGroupResult)>;
 // ---- SyncGroup ----
 struct SyncGroupParams {
   std::string group_id;
-  int32_t generation_id = -1;
+  GenerationId generation_id{-1};
   std::string member_id;
   std::optional<std::string> group_instance_id;
   std::optional<std::string> protocol_type;                      // v5+, checked if present
@@ -132,7 +133,7 @@ using SyncGroupCallback = std::function<void(SyncGroupResult)>;
 // ---- Heartbeat ----
 struct HeartbeatParams {
   std::string group_id;
-  int32_t generation_id = -1;
+  GenerationId generation_id{-1};
   std::string member_id;
   std::optional<std::string> group_instance_id;
 };
@@ -150,12 +151,12 @@ struct LeaveGroupResult {
 // ---- OffsetCommit / OffsetFetch ----
 struct OffsetCommitParams {
   std::string group_id;
-  int32_t generation_id = -1;  // -1: simple (assign()) commit
+  GenerationId generation_id{-1};  // -1: simple (assign()) commit
   std::string member_id;
   std::optional<std::string> group_instance_id;
   struct Partition {
     TopicPartition tp;
-    int64_t offset = -1;
+    Offset offset{-1};
     int32_t leader_epoch = -1;
     std::optional<std::string> metadata;
   };
@@ -174,7 +175,7 @@ struct OffsetFetchResult {
   ErrorCode error = ErrorCode::kNone;  // top level (v2+)
   struct Partition {
     TopicPartition tp;
-    int64_t offset = -1;
+    Offset offset{-1};
     int32_t leader_epoch = -1;
     std::optional<std::string> metadata;  // "" when nothing is committed
     ErrorCode error = ErrorCode::kNone;

@@ -58,7 +58,7 @@ void GroupHandlers::JoinGroup(const GroupRequestContext& ctx, const JoinGroupReq
   coordinator_->JoinGroup(std::move(p), [reply = std::move(reply)](JoinGroupResult r) {
     JoinGroupResponse resp;
     resp.error_code = r.error;
-    resp.generation_id = GenerationId(r.generation_id);
+    resp.generation_id = r.generation_id;
     resp.protocol_name = std::move(r.protocol_name);
     resp.leader = std::move(r.leader_id);
     resp.member_id = std::move(r.member_id);
@@ -74,7 +74,7 @@ void GroupHandlers::SyncGroup(const GroupRequestContext& ctx, const SyncGroupReq
                               std::function<void(const SyncGroupResponse&)> reply) {
   SyncGroupParams p;
   p.group_id = req.group_id;
-  p.generation_id = req.generation_id.value();
+  p.generation_id = req.generation_id;
   p.member_id = req.member_id;
   p.group_instance_id = req.group_instance_id;
   for (const auto& a : req.assignments) p.assignments.emplace_back(a.member_id, a.assignment);
@@ -91,7 +91,7 @@ HeartbeatResponse GroupHandlers::Heartbeat(const GroupRequestContext& ctx,
                                            const HeartbeatRequest& req) {
   HeartbeatParams p;
   p.group_id = req.group_id;
-  p.generation_id = req.generation_id.value();
+  p.generation_id = req.generation_id;
   p.member_id = req.member_id;
   p.group_instance_id = req.group_instance_id;
   HeartbeatResponse resp;
@@ -116,14 +116,14 @@ OffsetCommitResponse GroupHandlers::OffsetCommit(const GroupRequestContext& ctx,
   OffsetCommitParams p;
   p.group_id = req.group_id;
   // v0 has no generation: a simple (ZooKeeper-era) commit.
-  p.generation_id = ctx.api_version >= 1 ? req.generation_id.value() : -1;
+  p.generation_id = ctx.api_version >= 1 ? req.generation_id : GenerationId(-1);
   if (ctx.api_version >= 1) p.member_id = req.member_id;
   p.group_instance_id = req.group_instance_id;
   for (const auto& t : req.topics) {
     for (const auto& part : t.partitions) {
       OffsetCommitParams::Partition cp;
-      cp.tp = {t.name, part.partition_index.value()};
-      cp.offset = part.committed_offset.value();
+      cp.tp = {t.name, part.partition_index};
+      cp.offset = part.committed_offset;
       cp.leader_epoch = part.committed_leader_epoch;
       cp.metadata = part.committed_metadata;
       p.partitions.push_back(std::move(cp));
@@ -149,7 +149,7 @@ OffsetFetchResponse GroupHandlers::OffsetFetch(const GroupRequestContext& ctx,
   if (req.topics) {
     wanted.emplace();
     for (const auto& t : *req.topics) {
-      for (int32_t p : t.partition_indexes) wanted->push_back({t.name, p});
+      for (int32_t p : t.partition_indexes) wanted->push_back({t.name, PartitionId(p)});
     }
   }
   OffsetFetchResult r = coordinator_->OffsetFetch(req.group_id, wanted);
@@ -166,8 +166,8 @@ OffsetFetchResponse GroupHandlers::OffsetFetch(const GroupRequestContext& ctx,
       resp.topics.push_back(std::move(t));
     }
     OffsetFetchResponse::Partition rp;
-    rp.partition_index = PartitionId(part.tp.partition);
-    rp.committed_offset = Offset(part.offset);
+    rp.partition_index = part.tp.partition;
+    rp.committed_offset = part.offset;
     rp.committed_leader_epoch = part.leader_epoch;
     rp.metadata = std::move(part.metadata);
     rp.error_code = part.error;
@@ -220,7 +220,7 @@ OffsetDeleteResponse GroupHandlers::OffsetDelete(const GroupRequestContext& ctx,
                                                  const OffsetDeleteRequest& req) {
   std::vector<TopicPartition> tps;
   for (const auto& t : req.topics) {
-    for (int32_t p : t.partitions) tps.push_back({t.name, p});
+    for (int32_t p : t.partitions) tps.push_back({t.name, PartitionId(p)});
   }
   OffsetDeleteResult r = coordinator_->DeleteOffsets(req.group_id, tps);
   OffsetDeleteResponse resp;

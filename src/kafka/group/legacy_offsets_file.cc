@@ -7,6 +7,7 @@
 #include "base/coding.h"
 #include "base/crc.h"
 #include "base/logging.h"
+#include "base/strong_type.h"
 
 namespace braid::kafka {
 namespace {
@@ -41,6 +42,20 @@ class PayloadReader {
     *v = static_cast<int64_t>(coding::DecodeBigEndian64(s_.data() + pos_));
     pos_ += 8;
     return true;
+  }
+  // A strong type read as its representation (int32 or int64).
+  template <typename Tag, typename T>
+  bool Strong(StrongType<Tag, T>* v) {
+    T x{};
+    bool ok;
+    if constexpr (sizeof(T) == 4) {
+      ok = I32(&x);
+    } else {
+      static_assert(sizeof(T) == 8);
+      ok = I64(&x);
+    }
+    if (ok) *v = StrongType<Tag, T>(x);
+    return ok;
   }
   bool Str(std::string* v) {
     int32_t n;
@@ -77,7 +92,7 @@ bool Apply(std::string_view payload, std::map<std::string, LegacyGroup>* groups)
     case kCommit: {
       TopicPartition tp;
       CommittedOffset c;
-      if (!r.Str(&tp.topic) || !r.I32(&tp.partition) || !r.I64(&c.offset) ||
+      if (!r.Str(&tp.topic) || !r.Strong(&tp.partition) || !r.Strong(&c.offset) ||
           !r.I32(&c.leader_epoch) || !r.NullableStr(&c.metadata) ||
           !r.I64(&c.commit_timestamp_ms) || !r.done()) {
         return false;
@@ -87,7 +102,7 @@ bool Apply(std::string_view payload, std::map<std::string, LegacyGroup>* groups)
     }
     case kDeleteOffset: {
       TopicPartition tp;
-      if (!r.Str(&tp.topic) || !r.I32(&tp.partition) || !r.done()) return false;
+      if (!r.Str(&tp.topic) || !r.Strong(&tp.partition) || !r.done()) return false;
       auto it = groups->find(group);
       if (it != groups->end()) it->second.offsets.erase(tp);
       return true;
@@ -159,8 +174,8 @@ std::string EncodeLegacyOffsetsFile(const std::map<std::string, LegacyGroup>& gr
       q.push_back(static_cast<char>(kCommit));
       PutStr(&q, group);
       PutStr(&q, tp.topic);
-      coding::PutBigEndian32(&q, static_cast<uint32_t>(tp.partition));
-      coding::PutBigEndian64(&q, static_cast<uint64_t>(c.offset));
+      coding::PutBigEndian32(&q, static_cast<uint32_t>(tp.partition.value()));
+      coding::PutBigEndian64(&q, static_cast<uint64_t>(c.offset.value()));
       coding::PutBigEndian32(&q, static_cast<uint32_t>(c.leader_epoch));
       if (c.metadata) {
         PutStr(&q, *c.metadata);

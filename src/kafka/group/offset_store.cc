@@ -28,7 +28,7 @@ Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(log::Log* log, Clock* clo
   std::unique_ptr<OffsetStore> store(new OffsetStore(log, clock, std::move(options)));
   RETURN_IF_ERROR(store->OpenTopic());
   for (int32_t p = 0; p < store->partition_count(); ++p) {
-    RETURN_IF_ERROR(store->Replay(p));
+    RETURN_IF_ERROR(store->Replay(PartitionId(p)));
   }
   RETURN_IF_ERROR(store->Migrate());
   if (store->skipped_records_ > 0) {
@@ -69,7 +69,7 @@ Status OffsetStore::OpenTopic() {
   return Status::OK();
 }
 
-int32_t OffsetStore::PartitionFor(const std::string& group) const {
+PartitionId OffsetStore::PartitionFor(const std::string& group) const {
   return OffsetsPartitionFor(group, partition_count());
 }
 
@@ -78,8 +78,8 @@ const StoredGroup* OffsetStore::Find(const std::string& group) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
-Status OffsetStore::Replay(int32_t p) {
-  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+Status OffsetStore::Replay(PartitionId p) {
+  const std::shared_ptr<log::Partition>& part = partitions_[Slot(p)];
   Offset next = part->log_start_offset();
   const Offset end = part->high_watermark();
   log::RecordReader reader;
@@ -88,7 +88,7 @@ Status OffsetStore::Replay(int32_t p) {
     auto batches = part->ReadBatches(next, kReplayReadBytes);
     if (!batches.ok()) {
       return batches.status().WithContext(std::string(kConsumerOffsetsTopic) + "-" +
-                                          std::to_string(p) + " at offset " +
+                                          std::to_string(p.value()) + " at offset " +
                                           std::to_string(next.value()));
     }
     if (batches->empty()) break;
@@ -178,9 +178,9 @@ Status OffsetStore::Migrate() {
   return Status::OK();
 }
 
-Status OffsetStore::Append(int32_t p, const std::vector<Write>& writes) {
+Status OffsetStore::Append(PartitionId p, const std::vector<Write>& writes) {
   if (writes.empty()) return Status::OK();
-  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+  const std::shared_ptr<log::Partition>& part = partitions_[Slot(p)];
   log::BatchBuilder builder;
   const int64_t now = clock_->NowMillis();
   for (const Write& w : writes) {
@@ -202,7 +202,7 @@ Status OffsetStore::Commit(const std::string& group,
   for (const auto& [tp, c] : commits) {
     writes.push_back({EncodeOffsetCommitKey(group, tp), EncodeOffsetCommitValue(c)});
   }
-  const int32_t p = PartitionFor(group);
+  const PartitionId p = PartitionFor(group);
   RETURN_IF_ERROR(Append(p, writes));
   StoredGroup& g = groups_[group];
   for (const auto& [tp, c] : commits) {
@@ -224,7 +224,7 @@ Status OffsetStore::DeleteOffsets(const std::string& group,
     }
   }
   if (writes.empty()) return Status::OK();
-  const int32_t p = PartitionFor(group);
+  const PartitionId p = PartitionFor(group);
   RETURN_IF_ERROR(Append(p, writes));
   for (const auto& tp : partitions) it->second.offsets.erase(tp);
   if (it->second.offsets.empty() && !it->second.metadata) groups_.erase(it);
@@ -240,23 +240,22 @@ Status OffsetStore::DeleteGroup(const std::string& group) {
     }
   }
   writes.push_back({EncodeGroupMetadataKey(group), std::nullopt});
-  const int32_t p = PartitionFor(group);
+  const PartitionId p = PartitionFor(group);
   RETURN_IF_ERROR(Append(p, writes));
   if (it != groups_.end()) groups_.erase(it);
   return MaybeCompact(p);
 }
 
 Status OffsetStore::StoreGroupMetadata(const std::string& group, const GroupMetadata& metadata) {
-  const int32_t p = PartitionFor(group);
+  const PartitionId p = PartitionFor(group);
   RETURN_IF_ERROR(Append(p, {{EncodeGroupMetadataKey(group), EncodeGroupMetadataValue(metadata)}}));
   groups_[group].metadata = metadata;
   return MaybeCompact(p);
 }
 
-Status OffsetStore::MaybeCompact(int32_t p) {
-  const uint64_t size = partitions_[static_cast<size_t>(p)]->stats().size_bytes;
-  const uint64_t threshold =
-      std::max(options_.compact_min_bytes, 2 * compacted_size_[static_cast<size_t>(p)]);
+Status OffsetStore::MaybeCompact(PartitionId p) {
+  const uint64_t size = partitions_[Slot(p)]->stats().size_bytes;
+  const uint64_t threshold = std::max(options_.compact_min_bytes, 2 * compacted_size_[Slot(p)]);
   if (size <= threshold) return Status::OK();
   Status s = Compact(p);
   if (!s.ok()) {
@@ -267,8 +266,12 @@ Status OffsetStore::MaybeCompact(int32_t p) {
   return Status::OK();
 }
 
-Status OffsetStore::Compact(int32_t p) {
-  const std::shared_ptr<log::Partition>& part = partitions_[static_cast<size_t>(p)];
+Status OffsetStore::Compact(PartitionId p) {
+  if (p.value() < 0 || p.value() >= partition_count()) {
+    return Status::InvalidArgument(std::string(kConsumerOffsetsTopic) + " has no partition " +
+                                   std::to_string(p.value()));
+  }
+  const std::shared_ptr<log::Partition>& part = partitions_[Slot(p)];
   // 1. Start a new segment, so that everything before the image is in sealed
   //    segments that step 4 can delete.
   RETURN_IF_ERROR(part->Roll());
@@ -301,10 +304,10 @@ Status OffsetStore::Compact(int32_t p) {
   RETURN_IF_ERROR(part->Flush());
   // 4. Everything before the image is superseded by it.
   RETURN_IF_ERROR(part->DeleteRecords(image_start).status());
-  compacted_size_[static_cast<size_t>(p)] = part->stats().size_bytes;
+  compacted_size_[Slot(p)] = part->stats().size_bytes;
   ++compactions_;
   LOG_INFO("{}-{}: compacted to {} records ({} bytes) from offset {}", kConsumerOffsetsTopic, p,
-           records, compacted_size_[static_cast<size_t>(p)], image_start.value());
+           records, compacted_size_[Slot(p)], image_start.value());
   return Status::OK();
 }
 

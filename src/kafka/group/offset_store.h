@@ -47,6 +47,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/strong_type.h"
 #include "io/file_system.h"
 #include "kafka/group/offsets_topic_format.h"
 #include "log/log.h"
@@ -119,9 +120,11 @@ class OffsetStore {
   Status StoreGroupMetadata(const std::string& group, const GroupMetadata& metadata);
 
   int32_t partition_count() const { return static_cast<int32_t>(partitions_.size()); }
-  int32_t PartitionFor(const std::string& group) const;
-  // Rewrites partition `p` as described above (also done automatically).
-  Status Compact(int32_t p);
+  // The partition of `__consumer_offsets` that holds `group`'s records.
+  PartitionId PartitionFor(const std::string& group) const;
+  // Rewrites partition `p` (in [0, partition_count())) as described above
+  // (also done automatically).
+  Status Compact(PartitionId p);
   // Compactions done since Open (for tests and metrics).
   uint64_t compactions() const { return compactions_; }
 
@@ -132,11 +135,13 @@ class OffsetStore {
     std::optional<std::string> value;  // nullopt: tombstone
   };
   Status OpenTopic();
-  Status Replay(int32_t p);
+  // Index of `p` in partitions_ and compacted_size_.
+  static size_t Slot(PartitionId p) { return static_cast<size_t>(p.value()); }
+  Status Replay(PartitionId p);
   Status Migrate();
   // Appends `writes` as one batch to partition `p` and fsyncs.
-  Status Append(int32_t p, const std::vector<Write>& writes);
-  Status MaybeCompact(int32_t p);
+  Status Append(PartitionId p, const std::vector<Write>& writes);
+  Status MaybeCompact(PartitionId p);
 
   log::Log* const log_;
   Clock* const clock_;

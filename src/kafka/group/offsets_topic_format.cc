@@ -73,12 +73,12 @@ int32_t JavaStringHashCode(std::string_view s) {
 
 }  // namespace
 
-int32_t OffsetsPartitionFor(std::string_view group, int32_t partitions) {
-  if (partitions <= 0) return 0;
+PartitionId OffsetsPartitionFor(std::string_view group, int32_t partitions) {
+  if (partitions <= 0) return PartitionId(0);
   const int32_t h = JavaStringHashCode(group);
   // Kafka's Utils.abs: Integer.MIN_VALUE maps to 0.
   const int32_t abs = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
-  return abs % partitions;
+  return PartitionId(abs % partitions);
 }
 
 std::string EncodeOffsetCommitKey(std::string_view group, const TopicPartition& tp) {
@@ -87,7 +87,7 @@ std::string EncodeOffsetCommitKey(std::string_view group, const TopicPartition& 
   w.WriteInt16(kOffsetCommitKeyVersion);
   w.WriteString(group);
   w.WriteString(tp.topic);
-  w.WriteInt32(tp.partition);
+  w.WriteInt32(tp.partition.value());
   return out;
 }
 
@@ -95,7 +95,7 @@ std::string EncodeOffsetCommitValue(const CommittedOffset& c) {
   std::string out;
   Writer w(&out);
   w.WriteInt16(kOffsetCommitValueVersion);
-  w.WriteInt64(c.offset);
+  w.WriteInt64(c.offset.value());
   w.WriteInt32(c.leader_epoch);
   w.WriteString(c.metadata.value_or(""));
   w.WriteInt64(c.commit_timestamp_ms);
@@ -115,7 +115,7 @@ std::string EncodeGroupMetadataValue(const GroupMetadata& g) {
   Writer w(&out);
   w.WriteInt16(kGroupMetadataValueVersion);
   w.WriteString(g.protocol_type);
-  w.WriteInt32(g.generation);
+  w.WriteInt32(g.generation.value());
   w.WriteNullableString(g.protocol);
   w.WriteNullableString(g.leader);
   w.WriteInt64(g.current_state_timestamp_ms);
@@ -139,12 +139,15 @@ Result<OffsetsTopicKey> DecodeOffsetsTopicKey(std::string_view key) {
   RETURN_IF_ERROR(r.ReadInt16(&k.version));
   switch (k.version) {
     case 0:
-    case 1:
+    case 1: {
       k.kind = OffsetsTopicKey::Kind::kOffsetCommit;
       RETURN_IF_ERROR(r.ReadString(&k.group));
       RETURN_IF_ERROR(r.ReadString(&k.tp.topic));
-      RETURN_IF_ERROR(r.ReadInt32(&k.tp.partition));
+      int32_t partition = 0;
+      RETURN_IF_ERROR(r.ReadInt32(&partition));
+      k.tp.partition = PartitionId(partition);
       break;
+    }
     case 2:
       k.kind = OffsetsTopicKey::Kind::kGroupMetadata;
       RETURN_IF_ERROR(r.ReadString(&k.group));
@@ -165,7 +168,9 @@ Result<CommittedOffset> DecodeOffsetCommitValue(std::string_view value) {
   }
   FieldReader f{&r, version >= kFirstFlexibleValueVersion};
   CommittedOffset c;
-  RETURN_IF_ERROR(r.ReadInt64(&c.offset));
+  int64_t offset = 0;
+  RETURN_IF_ERROR(r.ReadInt64(&offset));
+  c.offset = Offset(offset);
   if (version >= 3) RETURN_IF_ERROR(r.ReadInt32(&c.leader_epoch));
   std::string metadata;
   RETURN_IF_ERROR(f.String(&metadata));
@@ -189,7 +194,9 @@ Result<GroupMetadata> DecodeGroupMetadataValue(std::string_view value) {
   FieldReader f{&r, version >= kFirstFlexibleValueVersion};
   GroupMetadata g;
   RETURN_IF_ERROR(f.String(&g.protocol_type));
-  RETURN_IF_ERROR(r.ReadInt32(&g.generation));
+  int32_t generation = 0;
+  RETURN_IF_ERROR(r.ReadInt32(&generation));
+  g.generation = GenerationId(generation);
   RETURN_IF_ERROR(f.NullableString(&g.protocol));
   RETURN_IF_ERROR(f.NullableString(&g.leader));
   if (version >= 2) RETURN_IF_ERROR(r.ReadInt64(&g.current_state_timestamp_ms));

@@ -32,19 +32,23 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/strong_type.h"
 
 namespace braid::kafka {
 
 inline constexpr std::string_view kConsumerOffsetsTopic = "__consumer_offsets";
 
+// The public types use braid's strong types (base/strong_type.h); the wire
+// integers of the protocol messages and of the records below are converted
+// at their boundaries (group_handlers.cc, the encoders and decoders here).
 struct TopicPartition {
   std::string topic;
-  int32_t partition = 0;
+  PartitionId partition{0};
   auto operator<=>(const TopicPartition&) const = default;
 };
 
 struct CommittedOffset {
-  int64_t offset = -1;
+  Offset offset{-1};
   int32_t leader_epoch = -1;
   std::optional<std::string> metadata;  // written as "" when null (Kafka's rule)
   int64_t commit_timestamp_ms = 0;      // wall clock at commit
@@ -65,7 +69,7 @@ struct GroupMemberMetadata {
 // the group becomes empty.
 struct GroupMetadata {
   std::string protocol_type;  // "consumer", ...
-  int32_t generation = 0;
+  GenerationId generation{0};
   std::optional<std::string> protocol;  // chosen protocol; null when empty
   std::optional<std::string> leader;    // null when empty
   int64_t current_state_timestamp_ms = -1;
@@ -75,7 +79,7 @@ struct GroupMetadata {
 // Kafka's partition of `group` in a `partitions`-partition offsets topic:
 // abs(Java String.hashCode of the group id) % partitions (hashCode over
 // UTF-16 code units).
-int32_t OffsetsPartitionFor(std::string_view group, int32_t partitions);
+PartitionId OffsetsPartitionFor(std::string_view group, int32_t partitions);
 
 std::string EncodeOffsetCommitKey(std::string_view group, const TopicPartition& tp);
 std::string EncodeOffsetCommitValue(const CommittedOffset& c);

@@ -146,7 +146,7 @@ Result<ProducerCheck> ProducerStateManager::CheckAndAppend(
 
 std::string ProducerStateManager::SnapshotPath(const TopicPartition& tp) const {
   return io::JoinPath(options_.snapshot_dir,
-                      tp.topic + "-" + std::to_string(tp.partition) + ".producers");
+                      tp.topic + "-" + std::to_string(tp.partition.value()) + ".producers");
 }
 
 // Snapshot format (big-endian): "BPS1" | u32 crc32c(rest) | rest, where

@@ -14,7 +14,7 @@ ProducerBatch ProducerBatchFromHeader(const log::BatchHeader& h) {
 }
 
 Status RecoverFromLog(ProducerStateManager* producers, const log::Partition& partition) {
-  TopicPartition tp{partition.topic(), partition.id().value()};
+  TopicPartition tp{partition.topic(), partition.id()};
   int64_t start = partition.log_start_offset().value();
   int64_t end = partition.log_end_offset().value();
   ASSIGN_OR_RETURN(int64_t offset, producers->LoadSnapshot(tp, start, end));

@@ -73,7 +73,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     SyncGroupParams p;
     p.group_id = "g";
     p.member_id = member_id;
-    p.generation_id = gen;
+    p.generation_id = GenerationId(gen);
     p.assignments = std::move(a);
     p.connection_id = conn;
     auto box = std::make_shared<SyncBox>();
@@ -88,7 +88,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     HeartbeatParams p;
     p.group_id = "g";
     p.member_id = member_id;
-    p.generation_id = gen;
+    p.generation_id = GenerationId(gen);
     return coord_->Heartbeat(p);
   }
 
@@ -104,7 +104,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     auto j = Join("", conn);
     EXPECT_TRUE(j->r);
     std::string id = j->r->member_id;
-    auto s = Sync(id, j->r->generation_id, {{id, "A1"}}, conn);
+    auto s = Sync(id, j->r->generation_id.value(), {{id, "A1"}}, conn);
     EXPECT_TRUE(s->r);
     EXPECT_EQ(s->r->assignment, "A1");
     return id;
@@ -121,7 +121,7 @@ TEST_F(GroupCoordinatorTest, SingleMemberJoinSyncHeartbeat) {
   auto j = Join("");
   ASSERT_TRUE(j->r);
   EXPECT_EQ(j->r->error, ErrorCode::kNone);
-  EXPECT_EQ(j->r->generation_id, 1);
+  EXPECT_EQ(j->r->generation_id.value(), 1);
   EXPECT_EQ(j->r->leader_id, j->r->member_id);
   EXPECT_EQ(j->r->protocol_name, "range");
   ASSERT_EQ(j->r->members.size(), 1u);
@@ -177,8 +177,8 @@ TEST_F(GroupCoordinatorTest, TwoThenThreeMembers) {
   auto ja = Join(a, 1);
   ASSERT_TRUE(ja->r);
   ASSERT_TRUE(jb->r);
-  EXPECT_EQ(ja->r->generation_id, 2);
-  EXPECT_EQ(jb->r->generation_id, 2);
+  EXPECT_EQ(ja->r->generation_id.value(), 2);
+  EXPECT_EQ(jb->r->generation_id.value(), 2);
   EXPECT_EQ(ja->r->leader_id, a);  // the old leader stays leader
   EXPECT_EQ(ja->r->members.size(), 2u);
   EXPECT_TRUE(jb->r->members.empty());  // followers get no member list
@@ -199,7 +199,7 @@ TEST_F(GroupCoordinatorTest, TwoThenThreeMembers) {
   EXPECT_FALSE(jb2->r);
   auto ja2 = Join(a, 1);
   ASSERT_TRUE(jc->r && jb2->r && ja2->r);
-  EXPECT_EQ(ja2->r->generation_id, 3);
+  EXPECT_EQ(ja2->r->generation_id.value(), 3);
   EXPECT_EQ(ja2->r->members.size(), 3u);
   std::string c = jc->r->member_id;
   auto sc = Sync(c, 3);
@@ -223,7 +223,7 @@ TEST_F(GroupCoordinatorTest, IllegalGenerationAndUnknownMember) {
   HeartbeatParams p;
   p.group_id = "other";
   p.member_id = a;
-  p.generation_id = 1;
+  p.generation_id = GenerationId(1);
   EXPECT_EQ(coord_->Heartbeat(p), ErrorCode::kUnknownMemberId);
   auto j = Join("nobody");
   EXPECT_EQ(j->r->error, ErrorCode::kUnknownMemberId);
@@ -257,7 +257,7 @@ TEST_F(GroupCoordinatorTest, LeaveTriggersRebalanceAndEmpty) {
   EXPECT_EQ(State(), "PreparingRebalance");
   auto ja2 = Join(a, 1);
   ASSERT_TRUE(ja2->r);
-  EXPECT_EQ(ja2->r->generation_id, 3);
+  EXPECT_EQ(ja2->r->generation_id.value(), 3);
   EXPECT_EQ(ja2->r->members.size(), 1u);
   r = coord_->LeaveGroup("g", {{a, std::nullopt}});
   EXPECT_EQ(State(), "Empty");
@@ -337,19 +337,19 @@ TEST_F(GroupCoordinatorTest, RequestsOnNewConnectionsKeepTheMember) {
   ASSERT_TRUE(j->r);
   std::string a = j->r->member_id;
   coord_->OnConnectionClosed(1);
-  auto s = Sync(a, j->r->generation_id, {{a, "A"}}, 2);
+  auto s = Sync(a, j->r->generation_id.value(), {{a, "A"}}, 2);
   ASSERT_TRUE(s->r);
   EXPECT_EQ(s->r->error, ErrorCode::kNone);
   EXPECT_EQ(s->r->assignment, "A");
   coord_->OnConnectionClosed(2);
-  EXPECT_EQ(Beat(a, j->r->generation_id), ErrorCode::kNone);
+  EXPECT_EQ(Beat(a, j->r->generation_id.value()), ErrorCode::kNone);
   auto j2 = Join(a, 3);
   ASSERT_TRUE(j2->r);
   EXPECT_EQ(j2->r->error, ErrorCode::kNone);
   EXPECT_EQ(j2->r->member_id, a);
   // The leader's rejoin starts a new generation (Kafka's rule); a follower's
   // unchanged rejoin in Stable would get the current one.
-  EXPECT_EQ(j2->r->generation_id, j->r->generation_id + 1);
+  EXPECT_EQ(j2->r->generation_id.value(), j->r->generation_id.value() + 1);
 }
 
 TEST_F(GroupCoordinatorTest, DisconnectDropsParkedCallbacksButMemberCountsAsJoined) {
@@ -406,7 +406,7 @@ TEST_F(GroupCoordinatorTest, StaticMemberRejoinKeepsAssignmentWithoutRebalance) 
   auto j2 = Join("", 5, true, std::string("inst-1"));
   ASSERT_TRUE(j2->r);
   EXPECT_EQ(j2->r->error, ErrorCode::kNone);
-  EXPECT_EQ(j2->r->generation_id, 1);  // no rebalance
+  EXPECT_EQ(j2->r->generation_id.value(), 1);  // no rebalance
   std::string a2 = j2->r->member_id;
   EXPECT_NE(a2, a);
   auto s2 = Sync(a2, 1, {}, 5);
@@ -416,7 +416,7 @@ TEST_F(GroupCoordinatorTest, StaticMemberRejoinKeepsAssignmentWithoutRebalance) 
   HeartbeatParams hp;
   hp.group_id = "g";
   hp.member_id = a;
-  hp.generation_id = 1;
+  hp.generation_id = GenerationId(1);
   hp.group_instance_id = "inst-1";
   EXPECT_EQ(coord_->Heartbeat(hp), ErrorCode::kFencedInstanceId);
   auto jold = Join(a, 1, true, std::string("inst-1"));
@@ -454,8 +454,8 @@ TEST_F(GroupCoordinatorTest, InitialRebalanceDelayGathersMembers) {
   EXPECT_FALSE(ja->r);
   Advance(1100);
   ASSERT_TRUE(ja->r && jb->r);
-  EXPECT_EQ(ja->r->generation_id, 1);
-  EXPECT_EQ(jb->r->generation_id, 1);
+  EXPECT_EQ(ja->r->generation_id.value(), 1);
+  EXPECT_EQ(jb->r->generation_id.value(), 1);
   EXPECT_EQ(ja->r->members.size() + jb->r->members.size(), 2u);
 }
 
@@ -467,7 +467,7 @@ TEST_F(GroupCoordinatorTest, LoadInProgressBeforeOpen) {
   HeartbeatParams p;
   p.group_id = "g";
   EXPECT_EQ(c.Heartbeat(p), ErrorCode::kCoordinatorLoadInProgress);
-  auto r = c.OffsetFetch("g", std::vector<TopicPartition>{{"t", 0}});
+  auto r = c.OffsetFetch("g", std::vector<TopicPartition>{{"t", PartitionId(0)}});
   EXPECT_EQ(r.error, ErrorCode::kCoordinatorLoadInProgress);
 }
 
@@ -492,19 +492,19 @@ OffsetCommitParams Commit(int32_t gen, const std::string& member, int64_t offset
                           std::optional<std::string> meta = "m") {
   OffsetCommitParams p;
   p.group_id = "g";
-  p.generation_id = gen;
+  p.generation_id = GenerationId(gen);
   p.member_id = member;
   OffsetCommitParams::Partition a;
   a.tp.topic = "t";
-  a.tp.partition = 0;
-  a.offset = offset;
+  a.tp.partition = PartitionId(0);
+  a.offset = Offset(offset);
   a.leader_epoch = 3;
   a.metadata = std::move(meta);
   p.partitions.push_back(a);
   OffsetCommitParams::Partition b;
   b.tp.topic = "t";
-  b.tp.partition = 1;
-  b.offset = offset + 1;
+  b.tp.partition = PartitionId(1);
+  b.offset = Offset(offset + 1);
   p.partitions.push_back(b);
   return p;
 }
@@ -513,20 +513,22 @@ TEST_F(GroupCoordinatorTest, SimpleCommitAndFetch) {
   auto r = coord_->OffsetCommit(Commit(-1, "", 42, std::string("hello \0 world", 13)));
   ASSERT_EQ(r.partitions.size(), 2u);
   EXPECT_EQ(r.partitions[0].second, ErrorCode::kNone);
-  auto f = coord_->OffsetFetch("g", std::vector<TopicPartition>{{"t", 0}, {"t", 1}, {"t", 2}});
+  auto f = coord_->OffsetFetch(
+      "g", std::vector<TopicPartition>{
+               {"t", PartitionId(0)}, {"t", PartitionId(1)}, {"t", PartitionId(2)}});
   ASSERT_EQ(f.partitions.size(), 3u);
-  EXPECT_EQ(f.partitions[0].offset, 42);
+  EXPECT_EQ(f.partitions[0].offset.value(), 42);
   EXPECT_EQ(f.partitions[0].leader_epoch, 3);
   EXPECT_EQ(f.partitions[0].metadata, std::string("hello \0 world", 13));
-  EXPECT_EQ(f.partitions[1].offset, 43);
+  EXPECT_EQ(f.partitions[1].offset.value(), 43);
   EXPECT_EQ(f.partitions[1].metadata, "");
-  EXPECT_EQ(f.partitions[2].offset, -1);
+  EXPECT_EQ(f.partitions[2].offset.value(), -1);
   EXPECT_EQ(f.partitions[2].metadata, "");
   EXPECT_EQ(f.partitions[2].error, ErrorCode::kNone);
   auto all = coord_->OffsetFetch("g", std::nullopt);
   EXPECT_EQ(all.partitions.size(), 2u);
-  auto none = coord_->OffsetFetch("unknown", std::vector<TopicPartition>{{"t", 0}});
-  EXPECT_EQ(none.partitions[0].offset, -1);
+  auto none = coord_->OffsetFetch("unknown", std::vector<TopicPartition>{{"t", PartitionId(0)}});
+  EXPECT_EQ(none.partitions[0].offset.value(), -1);
 }
 
 TEST_F(GroupCoordinatorTest, CommitValidation) {
@@ -558,10 +560,10 @@ TEST_F(GroupCoordinatorTest, CommitValidation) {
 TEST_F(GroupCoordinatorTest, CommitToUnknownTopicOrPartitionFailsPerPartition) {
   OffsetCommitParams p = Commit(-1, "", 5);
   OffsetCommitParams::Partition missing;
-  missing.tp = {"nope", 0};
-  missing.offset = 1;
+  missing.tp = {"nope", PartitionId(0)};
+  missing.offset = Offset(1);
   p.partitions.push_back(missing);
-  missing.tp = {"t", 9};  // the topic has 3 partitions
+  missing.tp = {"t", PartitionId(9)};  // the topic has 3 partitions
   p.partitions.push_back(missing);
   auto r = coord_->OffsetCommit(p);
   ASSERT_EQ(r.partitions.size(), 4u);
@@ -578,7 +580,7 @@ TEST_F(GroupCoordinatorTest, GenerationsContinueAfterRestart) {
   Reopen();
   auto j = Join("");
   ASSERT_TRUE(j->r);
-  EXPECT_EQ(j->r->generation_id, 2);
+  EXPECT_EQ(j->r->generation_id.value(), 2);
 }
 
 TEST_F(GroupCoordinatorTest, OffsetsSurviveRestart) {
@@ -589,10 +591,11 @@ TEST_F(GroupCoordinatorTest, OffsetsSurviveRestart) {
             ErrorCode::kNone);
   fs_.SimulateCrash();  // commits are synced before they are acknowledged
   Reopen();
-  auto f = coord_->OffsetFetch("g", std::vector<TopicPartition>{{"t", 0}, {"t", 1}});
-  EXPECT_EQ(f.partitions[0].offset, 200);
+  auto f = coord_->OffsetFetch(
+      "g", std::vector<TopicPartition>{{"t", PartitionId(0)}, {"t", PartitionId(1)}});
+  EXPECT_EQ(f.partitions[0].offset.value(), 200);
   EXPECT_EQ(f.partitions[0].metadata, "meta2");
-  EXPECT_EQ(f.partitions[1].offset, 201);
+  EXPECT_EQ(f.partitions[1].offset.value(), 201);
   // The group is known (Empty) after the restart; members must rejoin.
   EXPECT_EQ(State(), "Empty");
   EXPECT_EQ(Beat(a, 1), ErrorCode::kUnknownMemberId);

@@ -46,7 +46,7 @@ class ProducerStateTest : public ::testing::Test {
 
   io::MemoryFileSystem fs_;
   ManualClock clock_;
-  TopicPartition tp_{"t", 0};
+  TopicPartition tp_{"t", PartitionId(0)};
   int64_t leo_ = 0;
   std::unique_ptr<ProducerStateManager> m_;
 };
@@ -110,7 +110,7 @@ TEST_F(ProducerStateTest, SequenceWrapsAtInt32Max) {
 
 TEST_F(ProducerStateTest, PartitionsAreIndependent) {
   ASSERT_EQ(Produce(B(5, 0, 0, 1)).outcome, Outcome::kAppend);
-  TopicPartition other{"t", 1};
+  TopicPartition other{"t", PartitionId(1)};
   EXPECT_EQ(m_->Check(other, B(5, 0, 0, 1)).outcome, Outcome::kAppend);
   EXPECT_EQ(m_->Check(other, B(5, 0, 1, 1)).error, ErrorCode::kUnknownProducerId);
 }
@@ -194,7 +194,7 @@ TEST(ProducerStateLogTest, RecoverFromLogBatches) {
   lo.clock = &clock;
   ProducerStateOptions po;
   po.snapshot_dir = "/data/producer-state";
-  TopicPartition tp{"events", 0};
+  TopicPartition tp{"events", PartitionId(0)};
   {
     auto lg = log::Log::Open("/data/log", lo);
     ASSERT_TRUE(lg.ok()) << lg.status().ToString();

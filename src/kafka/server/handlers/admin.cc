@@ -125,7 +125,7 @@ void Broker::HandleDeleteTopics(const RequestContext& ctx, DeleteTopicsRequest& 
     if (options_.producers != nullptr && info.ok()) {
       std::lock_guard<std::mutex> lock(producers_mu_);
       for (int32_t p = 0; p < info->partition_count; ++p) {
-        options_.producers->RemovePartition(TopicPartition{name, p});
+        options_.producers->RemovePartition(TopicPartition{name, PartitionId(p)});
         recovered_.erase({name, p});
       }
     }

@@ -164,8 +164,8 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
           continue;
         }
         auto checked = options_.producers->CheckAndAppend(
-            TopicPartition{topic.name, part.partition_index.value()},
-            ProducerBatchFromHeader(*header), [&]() -> Result<int64_t> {
+            TopicPartition{topic.name, part.partition_index}, ProducerBatchFromHeader(*header),
+            [&]() -> Result<int64_t> {
               appended = (*partition)->Append(records, append_options);
               if (!appended.ok()) return appended.status();
               return appended->base_offset.value();

@@ -470,13 +470,13 @@ TEST_F(BrokerTest, HooksValidationIdempotenceConnectionCloseTopicDelete) {
     pr = c.Call<ProduceResponse>(7, MakeProduce("new", IdempotentBatch(9, 9, 1)));
     EXPECT_EQ(pr.responses[0].partitions[0].error_code, ErrorCode::kOutOfOrderSequenceNumber);
     EXPECT_EQ((*log_->GetPartition("new", PartitionId(0)))->log_end_offset(), Offset(4));
-    EXPECT_EQ(producers.ProducerCount({"new", 0}), 1u);
+    EXPECT_EQ(producers.ProducerCount({"new", PartitionId(0)}), 1u);
     DeleteTopicsRequest del;
     del.topic_names = {"new"};
     del.timeout_ms = 1000;
     auto dr = c.Call<DeleteTopicsResponse>(3, del);
     EXPECT_EQ(dr.responses[0].error_code, ErrorCode::kNone);
-    EXPECT_EQ(producers.ProducerCount({"new", 0}), 0u);
+    EXPECT_EQ(producers.ProducerCount({"new", PartitionId(0)}), 0u);
   }
   for (int i = 0; i < 100; ++i) {
     {
