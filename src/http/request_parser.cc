@@ -231,7 +231,22 @@ bool RequestParser::keep_alive() const { return impl_->parser.get().keep_alive()
 unsigned RequestParser::version() const { return impl_->parser.get().version(); }
 
 std::string SerializeErrorResponse(int status, std::string_view message) {
-  const std::string body = Response::Error(status, message).body;
+  // Response::Error's shape; the messages are the parser's own ASCII text
+  // (kept apart from server.cc so that the fuzz build, which cannot compile
+  // the server's coroutines, links the parser alone).
+  std::string body = "{\"error_code\":" + std::to_string(status) + ",\"message\":\"";
+  for (char c : message) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      body += '\\';
+      body += c;
+    } else if (u >= 0x20 && u < 0x7f) {
+      body += c;
+    } else {
+      body += '?';
+    }
+  }
+  body += "\"}";
   const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " +
                     std::string(reason.data(), reason.size()) +

@@ -5,8 +5,8 @@
 // parsed request must respect the limits, a refused one must carry one of
 // the documented statuses, and the parser must never use more bytes than it
 // is given.
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                              .max_header_bytes = 2048,
                              .max_header_count = 16,
                              .max_body_bytes = 4096};
-  size_t fed = 0;        // bytes of `input` delivered so far
-  std::string buffer;    // delivered, not yet used
+  size_t fed = 0;      // bytes of `input` delivered so far
+  std::string buffer;  // delivered, not yet used
   for (int requests = 0; requests < 64; ++requests) {
     RequestParser parser(limits);
     for (;;) {
@@ -51,8 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t n = std::min(piece, input.size() - fed);
       buffer.append(input.substr(fed, n));
       fed += n;
-      CHECK(buffer.size() <= limits.max_header_bytes + limits.max_body_bytes + 2 * piece +
-                                       4096);
+      CHECK(buffer.size() <= limits.max_header_bytes + limits.max_body_bytes + 2 * piece + 4096);
     }
     if (parser.failed()) {
       CHECK(IsDocumentedStatus(parser.error_status()));

@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -89,7 +89,8 @@ TEST(ServerTest, MalformedRequestsGetTheirStatusAndAJsonBody) {
   Server s(ServerOptions{"127.0.0.1:0", 1, 1024, 5000});
   s.Route("*", "/", [](const Request& r) { return Response::Text(200, "ok " + r.body); });
   ASSERT_TRUE(s.Start().ok());
-  const std::string ok_post = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab";
+  const std::string ok_post =
+      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab";
   EXPECT_EQ(StatusOf(RoundTrip(s.port(), ok_post)), 200);
   struct Case {
     std::string name;
@@ -114,13 +115,15 @@ TEST(ServerTest, MalformedRequestsGetTheirStatusAndAJsonBody) {
       {"unknown method", "BREW /x HTTP/1.1\r\n\r\n", 501},
       {"WebDAV method", "PROPFIND /x HTTP/1.1\r\n\r\n", 501},
       {"unknown Transfer-Encoding", "POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
-      {"oversized header",
-       "GET /x HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'b') + "\r\n\r\n", 431},
-      {"too many headers", [] {
+      {"oversized header", "GET /x HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'b') + "\r\n\r\n",
+       431},
+      {"too many headers",
+       [] {
          std::string r = "GET /x HTTP/1.1\r\n";
          for (int i = 0; i < 101; ++i) r += "X-H" + std::to_string(i) + ": v\r\n";
          return r + "\r\n";
-       }(), 431},
+       }(),
+       431},
       {"truncated body", "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nab", 400},
       {"garbage", "garbage\r\n\r\n", 400},
       {"body too large", "POST /x HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413},

@@ -155,6 +155,7 @@ Status Broker::Start() {
   so.listen = options_.listen;
   so.threads = options_.io_threads;
   so.max_frame_bytes = options_.max_frame_bytes;
+  so.limits = options_.limits;
   so.sendfile = options_.sendfile;
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());

@@ -64,6 +64,9 @@ struct BrokerOptions {
   int io_threads = 2;
   // socket.request.max.bytes. Default: 104857600.
   int32_t max_frame_bytes = 100 * 1024 * 1024;
+  // Request-bytes budget, connection limits and timeouts (server.h).
+  // Default: ConnectionLimits{}.
+  ConnectionLimits limits;
   // Upper bound on a Fetch's MaxWaitMs (longer waits are shortened).
   // Default: 60000.
   int32_t max_fetch_wait_ms = 60000;

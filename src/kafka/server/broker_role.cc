@@ -20,6 +20,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   bo.listen = options_.listen;
   bo.advertise = options_.advertise;
   bo.io_threads = options_.io_threads;
+  bo.limits = options_.limits;
   bo.auto_create_topics = options_.auto_create_topics;
   ASSIGN_OR_RETURN(bo.cluster_id, LoadOrCreateClusterId(io::JoinPath(data, "broker")));
 

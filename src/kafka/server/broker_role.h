@@ -31,6 +31,9 @@ struct BrokerRoleOptions {
   bool auto_create_topics = true;
   // Kafka network threads. Default: 2.
   int io_threads = 2;
+  // Request-bytes budget, connection limits and timeouts
+  // (kafka/server/server.h). Default: ConnectionLimits{}.
+  ConnectionLimits limits;
   // group.initial.rebalance.delay.ms. Default: 3000.
   int32_t group_initial_rebalance_delay_ms = 3000;
   // offsets.topic.num.partitions: partitions of __consumer_offsets when it is
