@@ -46,8 +46,9 @@ void Broker::RegisterBuiltinApis() {
     FetchRequest req;
     Status s = req.Decode(body, ctx.header.api_version);
     if (!s.ok()) {
-      LOG_WARN("kafka: closing connection {} ({}): bad Fetch v{} request: {}", ctx.conn.id,
-               ctx.conn.peer, ctx.header.api_version, s.ToString());
+      WarnClientInput("bad request", ctx.conn.peer,
+                      "kafka: closing connection {} ({}): bad Fetch v{} request: {}", ctx.conn.id,
+                      ctx.conn.peer, ctx.header.api_version, EscapeForLog(s.ToString()));
       respond(HandlerResult::Close());
       return;
     }
@@ -248,8 +249,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   Reader r(*frame, 4);
   Status s = DecodeRequestHeader(&r, &ctx.header);
   if (!s.ok()) {
-    LOG_WARN("kafka: closing connection {} ({}): bad request header: {}", conn.id, conn.peer,
-             s.ToString());
+    WarnClientInput("bad request header", conn.peer,
+                    "kafka: closing connection {} ({}): bad request header: {}", conn.id, conn.peer,
+                    EscapeForLog(s.ToString()));
     respond(HandlerResult::Close());
     return;
   }
@@ -264,8 +266,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
     c->Inc();
   }
   if (it == apis_.end()) {
-    LOG_WARN("kafka: closing connection {} ({}): unsupported API key {} ({})", conn.id, conn.peer,
-             key, ApiKeyName(key));
+    WarnClientInput("unsupported API", conn.peer,
+                    "kafka: closing connection {} ({}): unsupported API key {} ({})", conn.id,
+                    conn.peer, key, ApiKeyName(key));
     respond(HandlerResult::Close());
     return;
   }
@@ -273,8 +276,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   // API at a version braid does not advertise closes the connection.
   if (key != static_cast<int16_t>(ApiKey::kApiVersions) &&
       !IsSupportedVersion(key, ctx.header.api_version)) {
-    LOG_WARN("kafka: closing connection {} ({}): unsupported {} version {}", conn.id, conn.peer,
-             ApiKeyName(key), ctx.header.api_version);
+    WarnClientInput("unsupported API version", conn.peer,
+                    "kafka: closing connection {} ({}): unsupported {} version {}", conn.id,
+                    conn.peer, ApiKeyName(key), ctx.header.api_version);
     respond(HandlerResult::Close());
     return;
   }

@@ -4,6 +4,7 @@
 // log. Each batch is first offered to BrokerOptions::validate_batch (schema
 // validation), then, with BrokerOptions::producers, to the
 // idempotent-producer sequence check.
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "kafka/group/producer_state_log.h"
 #include "kafka/server/broker.h"
@@ -50,8 +51,9 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
   ProduceRequest req;
   Status s = req.Decode(body, ctx.header.api_version);
   if (!s.ok()) {
-    LOG_WARN("kafka: closing connection {} ({}): bad Produce v{} request: {}", ctx.conn.id,
-             ctx.conn.peer, ctx.header.api_version, s.ToString());
+    WarnClientInput("bad request", ctx.conn.peer,
+                    "kafka: closing connection {} ({}): bad Produce v{} request: {}", ctx.conn.id,
+                    ctx.conn.peer, ctx.header.api_version, EscapeForLog(s.ToString()));
     respond(HandlerResult::Close());
     return;
   }
