@@ -56,6 +56,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   });
   RegisterGroupApis(broker, handlers_.get());
   RETURN_IF_ERROR(broker_->Start());
+  live_broker_.store(broker_.get());
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
@@ -70,6 +71,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
 }
 
 void BrokerRole::Stop() {
+  live_broker_.store(nullptr);
   if (broker_) broker_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -104,6 +106,15 @@ void BrokerRole::TickLoop() {
     }
     lock.lock();
   }
+}
+
+}  // namespace braid::kafka
+
+namespace braid::kafka {
+
+std::string BrokerRole::degraded() const {
+  Broker* b = live_broker_.load();
+  return b == nullptr ? std::string() : b->StorageProblem();
 }
 
 }  // namespace braid::kafka
