@@ -275,7 +275,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         info_.id, info_.peer, size, max_frame_);
         break;
       }
-      // The buffer grows with the bytes that arrive: 64 KiB, then doubling.
+      // The buffer grows with the bytes that arrive: 64 KiB (or what has
+      // arrived), then doubling.
       auto holder = std::make_shared<FrameBuffer>();
       holder->limits = limits_;
       const auto total = static_cast<size_t>(size);
@@ -283,7 +284,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       bool ok = true;
       while (got < total) {
         if (holder->data.size() == got) {
-          const size_t want = std::min(total, std::max<size_t>(got * 2, size_t{64} << 10));
+          // Bytes already received count too (one exact buffer for a frame
+          // that arrived whole): they cost the sender, not braid.
+          boost::system::error_code aec;
+          const size_t ready = socket_.available(aec);
+          const size_t want = std::min(
+              total, std::max({got * 2, size_t{64} << 10, got + (aec ? size_t{0} : ready)}));
           if (!co_await GrowFrame(*holder, got, want)) {
             ok = false;
             break;
