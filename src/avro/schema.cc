@@ -723,6 +723,9 @@ class SchemaBuilder {
     auto sym_it = j.find("symbols");
     if (sym_it == j.end()) return Error(w, "missing \"symbols\"");
     if (!sym_it->is_array()) return Error(w, "\"symbols\" must be an array");
+    // An enum without symbols has no value; Java Avro and the Confluent
+    // registry refuse it.
+    if (sym_it->empty()) return Error(w, "\"symbols\" must not be empty");
     for (const Json& s : *sym_it) {
       if (!s.is_string()) return Error(w, "symbols must be strings");
       const std::string& sym = s.get_ref<const std::string&>();

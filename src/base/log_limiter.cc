@@ -1,5 +1,6 @@
 #include "base/log_limiter.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace braid {
@@ -25,8 +26,25 @@ std::string EscapeForLog(std::string_view s, size_t max_bytes) {
   return out;
 }
 
-LogLimiter::LogLimiter(int burst, int64_t interval_ms, Clock* clock)
-    : burst_(burst), interval_ms_(interval_ms), clock_(clock != nullptr ? clock : SystemClock()) {}
+LogLimiter::LogLimiter(int burst, int64_t interval_ms, Clock* clock, size_t max_keys)
+    : burst_(burst),
+      interval_ms_(interval_ms),
+      clock_(clock != nullptr ? clock : SystemClock()),
+      max_keys_(std::max<size_t>(1, max_keys)) {}
+
+std::string_view HostOfPeer(std::string_view peer) {
+  if (!peer.empty() && peer.front() == '[') {
+    const size_t close = peer.find(']');
+    return close == std::string_view::npos ? peer : peer.substr(1, close - 1);
+  }
+  const size_t colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+
+LogLimiter& ClientInputLogLimiter() {
+  static LogLimiter* limiter = new LogLimiter(5, 10000);
+  return *limiter;
+}
 
 bool LogLimiter::Allow(std::string_view key, uint64_t* suppressed) {
   const int64_t now = clock_->MonotonicMicros() / 1000;
@@ -40,6 +58,9 @@ bool LogLimiter::Allow(std::string_view key, uint64_t* suppressed) {
                : std::next(it);
     }
     last_sweep_ms_ = now;
+  }
+  if (windows_.size() >= max_keys_ && windows_.find(std::string(key)) == windows_.end()) {
+    key = "*";
   }
   auto [it, fresh] = windows_.try_emplace(std::string(key));
   Window& w = it->second;

@@ -55,6 +55,27 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
   cmd->add_option("--io-threads", f->broker.io_threads, "Kafka network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-request-bytes-in-flight", f->broker.limits.max_request_bytes_in_flight,
+                  "Request bytes buffered at once over all Kafka connections (Kafka's "
+                  "queued.max.request.bytes); connections wait when it is spent")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1} << 20, int64_t{1} << 40));
+  cmd->add_option("--max-connections-per-ip", f->broker.limits.max_connections_per_ip,
+                  "Kafka connections from one client address (max.connections.per.ip)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections", f->broker.limits.max_connections,
+                  "Kafka connections in all (max.connections)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--incomplete-request-timeout-ms", f->broker.limits.incomplete_request_timeout_ms,
+                  "Close a Kafka connection whose started request is not complete this long")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
+  cmd->add_option("--connections-max-idle-ms", f->broker.limits.connections_max_idle_ms,
+                  "Close a Kafka connection idle this long (connections.max.idle.ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
   cmd->add_option("--http-threads", f->runtime.http_threads, "HTTP io threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

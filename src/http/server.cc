@@ -1,4 +1,5 @@
-// The only translation unit of braid that includes Boost.Beast.
+// With request_parser.cc, the only translation units of braid that include
+// Boost.Beast.
 #include "http/server.h"
 
 #include <utility>  // must precede Asio (Boost 1.74 with g++ 12)
@@ -15,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
@@ -27,6 +29,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "http/request_parser.h"
 
 namespace braid::http {
 
@@ -269,46 +272,69 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     co_return std::move(*resp);
   }
 
+  // Writes the answer to a malformed request (braid's JSON error body,
+  // "Connection: close"); the caller then closes.
+  asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status, std::string_view message,
+                                   boost::system::error_code& ec) {
+    const std::string wire = SerializeErrorResponse(status, message);
+    stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+    co_await asio::async_write(stream, asio::buffer(wire),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Reads the next request into `parser` (bytes come from `buffer` first).
+  // Returns false when the connection ended without a request in progress
+  // or a malformed one was answered: the caller closes.
+  asio::awaitable<bool> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    RequestParser& parser) {
+    boost::system::error_code ec;
+    // The whole request (header and body) must arrive within the idle
+    // timeout: a client that trickles bytes (slowloris) is cut off, without
+    // an answer (the timeout closes the socket).
+    stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+    for (;;) {
+      if (buffer.size() > 0) {
+        const auto data = buffer.data();
+        const size_t used =
+            parser.Put(std::string_view(static_cast<const char*>(data.data()), data.size()));
+        buffer.consume(used);
+      }
+      if (parser.done()) co_return true;
+      if (!parser.failed()) {
+        const size_t n = co_await stream.async_read_some(
+            buffer.prepare(16 * 1024), asio::redirect_error(asio::use_awaitable, ec));
+        buffer.commit(n);
+        if (!ec) continue;
+        if (ec == asio::error::eof) parser.PutEof();
+        if (!parser.failed()) co_return false;  // closed, timed out or reset between requests
+      }
+      co_await WriteError(stream, parser.error_status(), parser.error_message(), ec);
+      co_return false;
+    }
+  }
+
   asio::awaitable<void> Session(std::shared_ptr<beast::tcp_stream> stream) {
     beast::flat_buffer buffer;
     boost::system::error_code ec;
+    const RequestLimits limits{.max_body_bytes = options.max_body_bytes};
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
-      parser.header_limit(64 * 1024);
-      stream->expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
-      co_await bhttp::async_read(*stream, buffer, parser,
-                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == bhttp::error::body_limit) {
-        bhttp::response<bhttp::string_body> res{bhttp::status::payload_too_large, 11};
-        res.set(bhttp::field::content_type, "application/json");
-        res.body() = R"({"error_code":413,"message":"Request body too large"})";
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await bhttp::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
-        break;
-      }
-      if (ec) break;
-      auto& breq = parser.get();
-      auto request = std::make_shared<Request>();
+      RequestParser parser(limits);
+      if (!co_await ReadRequest(*stream, buffer, parser)) break;
+      auto request = std::make_shared<Request>(parser.TakeRequest());
       Request& req = *request;
-      req.method = std::string(breq.method_string());
-      req.target = std::string(breq.target());
       ParseTarget(req.target, &req);
-      for (const auto& f : breq) {
-        req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-      }
-      req.body = std::move(breq.body());
+      const unsigned version = parser.version();
+      const bool client_keep_alive = parser.keep_alive();
       Response resp = co_await Dispatch(std::move(request));
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(resp.status),
-                                              breq.version()};
+      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(resp.status), version};
       res.set(bhttp::field::server, "braid");
       res.set(bhttp::field::content_type, resp.content_type);
       for (const auto& [k, v] : resp.headers) res.set(k, v);
       res.body() = std::move(resp.body);
-      res.keep_alive(breq.keep_alive() && !stopped.load());
+      res.keep_alive(client_keep_alive && !stopped.load());
       res.prepare_payload();
       bool keep = res.keep_alive();
+      stream->expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
       co_await bhttp::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !keep) break;
     }

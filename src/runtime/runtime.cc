@@ -47,21 +47,30 @@ Status Runtime::Start() {
     http_->Route("GET", "/health", [this](const http::Request&) {
       // {"status": "ok"|"starting"|"stopping", "roles": [names of the started
       // roles], "not_ready": [names of roles that are not ready yet]}
-      std::string roles, not_ready;
+      // "degraded" (503) when a role reports why it is degraded, with
+      // "degraded": {role: reason}.
+      std::string roles, not_ready, degraded;
       bool ready = true, stopping = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (const Role* r : started_) {
           roles += (roles.empty() ? "\"" : ",\"") + r->name() + "\"";
           if (!r->ready()) not_ready += (not_ready.empty() ? "\"" : ",\"") + r->name() + "\"";
+          const std::string why = r->degraded();
+          if (!why.empty()) {
+            degraded += (degraded.empty() ? "" : ",") + http::JsonQuote(r->name()) + ":" +
+                        http::JsonQuote(why);
+          }
         }
         ready = not_ready.empty() && started_.size() == roles_.size() && !stopping_;
         stopping = stopping_;
       }
-      const char* status = ready ? "ok" : (stopping ? "stopping" : "starting");
-      return http::Response::Json(ready ? 200 : 503, std::string("{\"status\":\"") + status +
-                                                         "\",\"roles\":[" + roles +
-                                                         "],\"not_ready\":[" + not_ready + "]}");
+      const bool ok = ready && degraded.empty();
+      const char* status = ok ? "ok" : ready ? "degraded" : (stopping ? "stopping" : "starting");
+      return http::Response::Json(ok ? 200 : 503, std::string("{\"status\":\"") + status +
+                                                      "\",\"roles\":[" + roles +
+                                                      "],\"not_ready\":[" + not_ready +
+                                                      "],\"degraded\":{" + degraded + "}}");
     });
     metrics::Registry* m = &metrics_;
     http_->Route("GET", "/metrics", [m](const http::Request&) {

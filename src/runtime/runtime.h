@@ -55,6 +55,10 @@ class Role {
   virtual void Stop() = 0;
   // False while the role cannot serve yet (/health answers 503). Default: true.
   virtual bool ready() const { return true; }
+  // Why the role is degraded (serving, but not fully: the disk is full,
+  // say), or "" when it is not. /health then answers 503 with status
+  // "degraded" and the reasons. Thread-safe. Default: "".
+  virtual std::string degraded() const { return ""; }
   // Called on every started role, before the HTTP server stops: make
   // handlers that wait (for a batch run, for the archive to cover a cut)
   // return now. The role keeps serving otherwise. Default: nothing.

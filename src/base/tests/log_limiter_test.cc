@@ -44,3 +44,25 @@ TEST(EscapeForLogTest, KeepsPrintableAsciiOnly) {
 
 }  // namespace
 }  // namespace braid
+
+namespace braid {
+namespace {
+
+TEST(LogLimiterTest, ManyKeysShareOneEntryBeyondTheCap) {
+  LogLimiter limiter(1, 1000, nullptr, 2);
+  uint64_t suppressed = 0;
+  EXPECT_TRUE(limiter.Allow("a", &suppressed));
+  EXPECT_TRUE(limiter.Allow("b", &suppressed));
+  EXPECT_TRUE(limiter.Allow("c", &suppressed));   // as "*"
+  EXPECT_FALSE(limiter.Allow("d", &suppressed));  // "*" again: over its burst
+  EXPECT_FALSE(limiter.Allow("a", &suppressed));  // a's own burst is spent
+}
+
+TEST(HostOfPeerTest, StripsThePort) {
+  EXPECT_EQ(HostOfPeer("127.0.0.1:9092"), "127.0.0.1");
+  EXPECT_EQ(HostOfPeer("[::1]:9092"), "::1");
+  EXPECT_EQ(HostOfPeer("?"), "?");
+}
+
+}  // namespace
+}  // namespace braid

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "kafka/protocol/wire.h"
 
@@ -266,7 +267,8 @@ void GroupCoordinator::JoinUnknownMember(Group* g, JoinGroupParams& p, JoinGroup
       nm.session_timeout_ms = p.session_timeout_ms;
       nm.rebalance_timeout_ms = p.rebalance_timeout_ms;
       nm.deadline_ms = NowMs() + nm.session_timeout_ms;
-      LOG_INFO("group {}: static member {} rejoined as {}", g->id, *p.group_instance_id, new_id);
+      LOG_INFO("group {}: static member {} rejoined as {}", EscapeForLog(g->id),
+               EscapeForLog(*p.group_instance_id), EscapeForLog(new_id));
       if (unchanged &&
           (g->state == GroupState::kStable || g->state == GroupState::kCompletingRebalance)) {
         reply(CurrentJoinResult(g, &nm));
@@ -365,7 +367,8 @@ void GroupCoordinator::AddMemberAndRebalance(Group* g, const std::string& member
   m.join_order = ++member_counter_;
   if (m.instance_id) g->static_members[*m.instance_id] = member_id;
   g->members.emplace(member_id, std::move(m));
-  LOG_INFO("group {}: member {} joined ({} members)", g->id, member_id, g->members.size());
+  LOG_INFO("group {}: member {} joined ({} members)", EscapeForLog(g->id), EscapeForLog(member_id),
+           g->members.size());
   if (g->state == GroupState::kPreparingRebalance && g->in_initial_delay) {
     g->initial_delay_deadline_ms =
         std::min(NowMs() + options_.initial_rebalance_delay_ms, g->initial_delay_cap_ms);
@@ -412,8 +415,8 @@ void GroupCoordinator::PrepareRebalance(Group* g, Deferred* out) {
     g->initial_delay_deadline_ms =
         std::min<int64_t>(now + options_.initial_rebalance_delay_ms, g->initial_delay_cap_ms);
   }
-  LOG_INFO("group {}: preparing rebalance (generation {}, {} members)", g->id, g->generation,
-           g->members.size());
+  LOG_INFO("group {}: preparing rebalance (generation {}, {} members)", EscapeForLog(g->id),
+           g->generation, g->members.size());
 }
 
 void GroupCoordinator::ResetAndPropagateSyncError(Group* g, ErrorCode error, Deferred* out) {
@@ -444,7 +447,8 @@ void GroupCoordinator::MaybeCompleteJoin(Group* g, Deferred* out) {
     if (!m.join_cb) gone.push_back(id);
   }
   for (const auto& id : gone) {
-    LOG_INFO("group {}: member {} did not rejoin in time, removing", g->id, id);
+    LOG_INFO("group {}: member {} did not rejoin in time, removing", EscapeForLog(g->id),
+             EscapeForLog(id));
     RemoveMemberNoRebalance(g, id, out);
   }
   CompleteJoin(g, out);
@@ -456,7 +460,7 @@ void GroupCoordinator::CompleteJoin(Group* g, Deferred* out) {
     g->protocol_name.clear();
     g->leader_id.clear();
     SetEmpty(g);
-    LOG_INFO("group {}: empty at generation {}", g->id, g->generation);
+    LOG_INFO("group {}: empty at generation {}", EscapeForLog(g->id), g->generation);
     return;
   }
   g->protocol_name = SelectProtocol(g);
@@ -476,8 +480,9 @@ void GroupCoordinator::CompleteJoin(Group* g, Deferred* out) {
     max_rebalance = std::max<int64_t>(max_rebalance, m.rebalance_timeout_ms);
   }
   g->sync_deadline_ms = now + max_rebalance;
-  LOG_INFO("group {}: generation {} with {} members, protocol {}, leader {}", g->id, g->generation,
-           g->members.size(), g->protocol_name, g->leader_id);
+  LOG_INFO("group {}: generation {} with {} members, protocol {}, leader {}", EscapeForLog(g->id),
+           g->generation, g->members.size(), EscapeForLog(g->protocol_name),
+           EscapeForLog(g->leader_id));
   for (auto& [id, m] : g->members) {
     JoinGroupResult r = CurrentJoinResult(g, &m);
     out->push_back([cb = std::move(m.join_cb), r = std::move(r)]() mutable { cb(std::move(r)); });
@@ -597,7 +602,7 @@ void GroupCoordinator::SyncGroup(SyncGroupParams p, SyncGroupCallback done) {
               if (it != g->members.end()) it->second.assignment = std::move(bytes);
             }
             g->state = GroupState::kStable;
-            LOG_INFO("group {}: stable at generation {}", g->id, g->generation);
+            LOG_INFO("group {}: stable at generation {}", EscapeForLog(g->id), g->generation);
             StoreStableGroup(g);
             for (auto& [id, member] : g->members) {
               if (!member.sync_cb) continue;
@@ -672,7 +677,8 @@ LeaveGroupResult GroupCoordinator::LeaveGroup(const std::string& group_id,
             e = ErrorCode::kFencedInstanceId;
           } else {
             std::string id = sit->second;
-            LOG_INFO("group {}: static member {} ({}) left", g->id, *lm.group_instance_id, id);
+            LOG_INFO("group {}: static member {} ({}) left", EscapeForLog(g->id),
+                     EscapeForLog(*lm.group_instance_id), EscapeForLog(id));
             RemoveMember(g, id, &out);
           }
         } else if (g->pending_members.erase(lm.member_id) > 0) {
@@ -680,7 +686,7 @@ LeaveGroupResult GroupCoordinator::LeaveGroup(const std::string& group_id,
         } else if (!g->members.count(lm.member_id)) {
           e = ErrorCode::kUnknownMemberId;
         } else {
-          LOG_INFO("group {}: member {} left", g->id, lm.member_id);
+          LOG_INFO("group {}: member {} left", EscapeForLog(g->id), EscapeForLog(lm.member_id));
           RemoveMember(g, lm.member_id, &out);
         }
         result.members.emplace_back(lm, e);
@@ -790,7 +796,7 @@ OffsetCommitResult GroupCoordinator::OffsetCommit(const OffsetCommitParams& p) {
   if (!commits.empty()) {
     Status s = store_->Commit(p.group_id, commits);
     if (!s.ok()) {
-      LOG_ERROR("group {}: storing offsets failed: {}", p.group_id, s.ToString());
+      LOG_ERROR("group {}: storing offsets failed: {}", EscapeForLog(p.group_id), s.ToString());
       // Kafka: a commit whose records exceed the offsets topic's
       // max.message.bytes is INVALID_COMMIT_OFFSET_SIZE; other storage errors
       // make the client retry (COORDINATOR_NOT_AVAILABLE).
@@ -904,12 +910,12 @@ OffsetDeleteResult GroupCoordinator::DeleteOffsets(const std::string& group_id,
   if (!eligible.empty()) {
     Status s = store_->DeleteOffsets(group_id, eligible);
     if (!s.ok()) {
-      LOG_ERROR("group {}: deleting offsets failed: {}", group_id, s.ToString());
+      LOG_ERROR("group {}: deleting offsets failed: {}", EscapeForLog(group_id), s.ToString());
       for (size_t i : eligible_index) {
         result.partitions[i].second = ErrorCode::kCoordinatorNotAvailable;
       }
     } else {
-      LOG_INFO("group {}: deleted the committed offsets of {} partitions", group_id,
+      LOG_INFO("group {}: deleted the committed offsets of {} partitions", EscapeForLog(group_id),
                eligible.size());
     }
   }
@@ -986,12 +992,12 @@ ErrorCode GroupCoordinator::DeleteGroup(const std::string& group_id) {
   if (store_->Find(group_id) != nullptr) {
     Status s = store_->DeleteGroup(group_id);
     if (!s.ok()) {
-      LOG_ERROR("group {}: delete failed: {}", group_id, s.ToString());
+      LOG_ERROR("group {}: delete failed: {}", EscapeForLog(group_id), s.ToString());
       return ErrorCode::kCoordinatorNotAvailable;
     }
   }
   groups_.erase(group_id);
-  LOG_INFO("group {}: deleted", group_id);
+  LOG_INFO("group {}: deleted", EscapeForLog(group_id));
   return ErrorCode::kNone;
 }
 
@@ -1008,7 +1014,8 @@ void GroupCoordinator::OnTopicDeleted(const std::string& topic) {
   }
   for (const auto& [id, tps] : victims) {
     Status s = store_->DeleteOffsets(id, tps);
-    if (!s.ok()) LOG_ERROR("group {}: deleting offsets of {}: {}", id, topic, s.ToString());
+    if (!s.ok())
+      LOG_ERROR("group {}: deleting offsets of {}: {}", EscapeForLog(id), topic, s.ToString());
   }
 }
 
@@ -1031,7 +1038,7 @@ void GroupCoordinator::Tick() {
       }
       for (const auto& id : expired) {
         if (!g->members.count(id)) continue;
-        LOG_INFO("group {}: member {} session expired", g->id, id);
+        LOG_INFO("group {}: member {} session expired", EscapeForLog(g->id), EscapeForLog(id));
         RemoveMember(g, id, &out);
       }
       if (g->state == GroupState::kCompletingRebalance && now >= g->sync_deadline_ms) {
@@ -1042,7 +1049,8 @@ void GroupCoordinator::Tick() {
           if (!m.sync_cb) lagging.push_back(id);
         }
         for (const auto& id : lagging) {
-          LOG_INFO("group {}: member {} did not sync in time, removing", g->id, id);
+          LOG_INFO("group {}: member {} did not sync in time, removing", EscapeForLog(g->id),
+                   EscapeForLog(id));
           RemoveMemberNoRebalance(g, id, &out);
         }
         PrepareRebalance(g, &out);
@@ -1093,7 +1101,7 @@ void GroupCoordinator::SetEmpty(Group* g) {
   md.generation = g->generation;
   md.current_state_timestamp_ms = g->empty_since_wall_ms;
   Status s = store_->StoreGroupMetadata(g->id, md);
-  if (!s.ok()) LOG_WARN("group {}: recording empty state: {}", g->id, s.ToString());
+  if (!s.ok()) LOG_WARN("group {}: recording empty state: {}", EscapeForLog(g->id), s.ToString());
 }
 
 void GroupCoordinator::StoreStableGroup(const Group* g) {
@@ -1121,7 +1129,8 @@ void GroupCoordinator::StoreStableGroup(const Group* g) {
   }
   Status s = store_->StoreGroupMetadata(g->id, md);
   if (!s.ok())
-    LOG_WARN("group {}: recording generation {}: {}", g->id, g->generation, s.ToString());
+    LOG_WARN("group {}: recording generation {}: {}", EscapeForLog(g->id), g->generation,
+             s.ToString());
 }
 
 void GroupCoordinator::ApplyRetention() {
@@ -1142,10 +1151,10 @@ void GroupCoordinator::ApplyRetention() {
         if (base + options_.offsets_retention_ms <= now) expired.push_back(tp);
       }
       if (!expired.empty()) {
-        LOG_INFO("group {}: {} committed offsets expired", gid, expired.size());
+        LOG_INFO("group {}: {} committed offsets expired", EscapeForLog(gid), expired.size());
         Status s = store_->DeleteOffsets(gid, expired);
         if (!s.ok()) {
-          LOG_WARN("group {}: expiring offsets: {}", gid, s.ToString());
+          LOG_WARN("group {}: expiring offsets: {}", EscapeForLog(gid), s.ToString());
           continue;
         }
       }
@@ -1157,7 +1166,7 @@ void GroupCoordinator::ApplyRetention() {
     if (store_->Find(gid) != nullptr) {
       Status s = store_->DeleteGroup(gid);
       if (!s.ok()) {
-        LOG_WARN("group {}: forgetting: {}", gid, s.ToString());
+        LOG_WARN("group {}: forgetting: {}", EscapeForLog(gid), s.ToString());
         continue;
       }
     }

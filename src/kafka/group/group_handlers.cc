@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 
 namespace braid::kafka {
@@ -249,8 +250,10 @@ InitProducerIdResponse GroupHandlers::InitProducerId(const GroupRequestContext& 
                                                      const InitProducerIdRequest& req) {
   InitProducerIdResponse resp;
   if (req.transactional_id) {
-    LOG_WARN("kafka: InitProducerId with transactional id '{}' refused: no transactions",
-             *req.transactional_id);
+    WarnClientInput("transactional id", ctx.peer,
+                    "kafka: InitProducerId from {} with transactional id '{}' refused: no "
+                    "transactions",
+                    ctx.peer, EscapeForLog(*req.transactional_id));
     resp.error_code = ErrorCode::kInvalidRequest;
     return resp;
   }

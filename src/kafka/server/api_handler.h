@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "kafka/protocol/header.h"
 #include "kafka/protocol/wire.h"
@@ -55,8 +56,10 @@ ApiHandler TypedApiHandler(Fn fn) {
     Req req;
     Status s = req.Decode(body, ctx.header.api_version);
     if (!s.ok()) {
-      LOG_WARN("kafka: closing connection {} ({}): bad {} v{} request: {}", ctx.conn.id,
-               ctx.conn.peer, static_cast<int>(Req::kApiKey), ctx.header.api_version, s.ToString());
+      WarnClientInput("bad request", ctx.conn.peer,
+                      "kafka: closing connection {} ({}): bad {} v{} request: {}", ctx.conn.id,
+                      ctx.conn.peer, static_cast<int>(Req::kApiKey), ctx.header.api_version,
+                      EscapeForLog(s.ToString()));
       respond(HandlerResult::Close());
       return;
     }

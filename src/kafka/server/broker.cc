@@ -1,5 +1,7 @@
 #include "kafka/server/broker.h"
 
+#include <sys/statvfs.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -46,8 +48,9 @@ void Broker::RegisterBuiltinApis() {
     FetchRequest req;
     Status s = req.Decode(body, ctx.header.api_version);
     if (!s.ok()) {
-      LOG_WARN("kafka: closing connection {} ({}): bad Fetch v{} request: {}", ctx.conn.id,
-               ctx.conn.peer, ctx.header.api_version, s.ToString());
+      WarnClientInput("bad request", ctx.conn.peer,
+                      "kafka: closing connection {} ({}): bad Fetch v{} request: {}", ctx.conn.id,
+                      ctx.conn.peer, ctx.header.api_version, EscapeForLog(s.ToString()));
       respond(HandlerResult::Close());
       return;
     }
@@ -121,7 +124,21 @@ void Broker::RegisterMetrics() {
   connections_total_ =
       metrics_->GetCounter("braid_kafka_connections_total", "Kafka client connections accepted.");
   log::Log* log = log_;
-  metrics_->AddCollector([log](metrics::SampleWriter* w) {
+  std::shared_ptr<std::atomic<int>> failing = storage_failure_count_;
+  metrics_->AddCollector([log, failing](metrics::SampleWriter* w) {
+    // The log directory: writable (no partition's last write failed) and
+    // its free bytes.
+    const metrics::Labels dir{{"dir", log->dir()}};
+    w->Gauge("braid_log_dir_writable",
+             "1 if writes to the log directory succeed, 0 while a partition's last write failed "
+             "(disk full, I/O error).",
+             dir, failing->load() == 0 ? 1.0 : 0.0);
+    struct statvfs st {};
+    if (::statvfs(log->dir().c_str(), &st) == 0) {
+      w->Gauge("braid_log_dir_free_bytes",
+               "Bytes available to braid on the log directory's file system.", dir,
+               static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize));
+    }
     w->Counter("braid_log_fsync_total", "fsync/fdatasync calls issued by the log.", {},
                static_cast<double>(log->fsync_count()));
     for (const auto& p : log->AllPartitionStats()) {
@@ -155,6 +172,7 @@ Status Broker::Start() {
   so.listen = options_.listen;
   so.threads = options_.io_threads;
   so.max_frame_bytes = options_.max_frame_bytes;
+  so.limits = options_.limits;
   so.sendfile = options_.sendfile;
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());
@@ -247,8 +265,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   Reader r(*frame, 4);
   Status s = DecodeRequestHeader(&r, &ctx.header);
   if (!s.ok()) {
-    LOG_WARN("kafka: closing connection {} ({}): bad request header: {}", conn.id, conn.peer,
-             s.ToString());
+    WarnClientInput("bad request header", conn.peer,
+                    "kafka: closing connection {} ({}): bad request header: {}", conn.id, conn.peer,
+                    EscapeForLog(s.ToString()));
     respond(HandlerResult::Close());
     return;
   }
@@ -263,8 +282,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
     c->Inc();
   }
   if (it == apis_.end()) {
-    LOG_WARN("kafka: closing connection {} ({}): unsupported API key {} ({})", conn.id, conn.peer,
-             key, ApiKeyName(key));
+    WarnClientInput("unsupported API", conn.peer,
+                    "kafka: closing connection {} ({}): unsupported API key {} ({})", conn.id,
+                    conn.peer, key, ApiKeyName(key));
     respond(HandlerResult::Close());
     return;
   }
@@ -272,8 +292,9 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   // API at a version braid does not advertise closes the connection.
   if (key != static_cast<int16_t>(ApiKey::kApiVersions) &&
       !IsSupportedVersion(key, ctx.header.api_version)) {
-    LOG_WARN("kafka: closing connection {} ({}): unsupported {} version {}", conn.id, conn.peer,
-             ApiKeyName(key), ctx.header.api_version);
+    WarnClientInput("unsupported API version", conn.peer,
+                    "kafka: closing connection {} ({}): unsupported {} version {}", conn.id,
+                    conn.peer, ApiKeyName(key), ctx.header.api_version);
     respond(HandlerResult::Close());
     return;
   }
@@ -384,6 +405,37 @@ ErrorCode Broker::EnsureTopic(const std::string& topic, bool auto_create) {
   if (s.code() == StatusCode::kAlreadyExists) return ErrorCode::kNone;  // lost a race
   LOG_WARN("kafka: auto-creating topic '{}' failed: {}", topic, s.ToString());
   return ErrorCode::kUnknownTopicOrPartition;
+}
+
+void Broker::NoteWriteOutcome(const std::string& topic, int32_t partition, ErrorCode code,
+                              const Status& status) {
+  const bool storage_error = code == ErrorCode::kKafkaStorageError;
+  if (!storage_error && storage_failure_count_->load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  const auto key = std::make_pair(topic, partition);
+  if (storage_error) {
+    auto [it, fresh] = storage_failures_.try_emplace(key, status.ToString());
+    if (fresh) {
+      storage_failure_count_->store(static_cast<int>(storage_failures_.size()));
+      LOG_ERROR(
+          "kafka: writes to {}-{} fail: {}; producers get KAFKA_STORAGE_ERROR until a write "
+          "succeeds again",
+          topic, partition, status.ToString());
+    }
+    return;
+  }
+  if (code == ErrorCode::kNone && storage_failures_.erase(key) > 0) {
+    storage_failure_count_->store(static_cast<int>(storage_failures_.size()));
+    LOG_INFO("kafka: writes to {}-{} succeed again", topic, partition);
+  }
+}
+
+std::string Broker::StorageProblem() const {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  if (storage_failures_.empty()) return "";
+  const auto& [tp, why] = *storage_failures_.begin();
+  return std::to_string(storage_failures_.size()) + " partition(s) cannot be written (" + tp.first +
+         "-" + std::to_string(tp.second) + ": " + why + ")";
 }
 
 Result<std::string> LoadOrCreateClusterId(const std::string& dir) {

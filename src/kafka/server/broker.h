@@ -64,6 +64,9 @@ struct BrokerOptions {
   int io_threads = 2;
   // socket.request.max.bytes. Default: 104857600.
   int32_t max_frame_bytes = 100 * 1024 * 1024;
+  // Request-bytes budget, connection limits and timeouts (server.h).
+  // Default: ConnectionLimits{}.
+  ConnectionLimits limits;
   // Upper bound on a Fetch's MaxWaitMs (longer waits are shortened).
   // Default: 60000.
   int32_t max_fetch_wait_ms = 60000;
@@ -121,6 +124,11 @@ class Broker final : public RequestHandler {
   int port() const;
   // "host:port" as advertised in Metadata (after Start()).
   std::string advertised_address() const;
+  // Why writes to the log fail now ("" when they do not): the partitions
+  // whose last append or fsync failed with a storage error (disk full, I/O
+  // error), which Produce answers with KAFKA_STORAGE_ERROR. Thread-safe.
+  std::string StorageProblem() const;
+
   // The ApiVersions advertisement (registered APIs only).
   ApiVersionsResponse SupportedVersions() const;
 
@@ -175,6 +183,13 @@ class Broker final : public RequestHandler {
   void LogRequest(const ConnectionInfo& conn, const RequestHeader& header, size_t request_bytes,
                   const HandlerResult& res, int64_t latency_us);
 
+  // Records the outcome of a write to topic-partition: a storage error
+  // (KAFKA_STORAGE_ERROR) is logged at error level when the partition
+  // starts failing, and at info level when it writes again; once per state
+  // change, never per request.
+  void NoteWriteOutcome(const std::string& topic, int32_t partition, ErrorCode code,
+                        const Status& status);
+
   // Rebuilds the producer state of `partition` from the log once (no-op
   // without options_.producers or when already done).
   Status EnsureProducerState(const log::Partition& partition);
@@ -199,6 +214,12 @@ class Broker final : public RequestHandler {
 
   // Request log: at most 20 lines per second per client address and API.
   LogLimiter request_log_limiter_{20, 1000};
+
+  // Partitions whose last write failed with a storage error, and why.
+  mutable std::mutex storage_mu_;
+  std::map<std::pair<std::string, int32_t>, std::string> storage_failures_;  // guarded
+  // Its size, read without the lock (the metrics collector shares it).
+  std::shared_ptr<std::atomic<int>> storage_failure_count_ = std::make_shared<std::atomic<int>>(0);
 
   std::mutex fetch_mu_;
   std::set<std::shared_ptr<FetchOp>> parked_fetches_;  // guarded by fetch_mu_

@@ -20,6 +20,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   bo.listen = options_.listen;
   bo.advertise = options_.advertise;
   bo.io_threads = options_.io_threads;
+  bo.limits = options_.limits;
   bo.auto_create_topics = options_.auto_create_topics;
   ASSIGN_OR_RETURN(bo.cluster_id, LoadOrCreateClusterId(io::JoinPath(data, "broker")));
 
@@ -55,6 +56,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   });
   RegisterGroupApis(broker, handlers_.get());
   RETURN_IF_ERROR(broker_->Start());
+  live_broker_.store(broker_.get());
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
@@ -69,6 +71,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
 }
 
 void BrokerRole::Stop() {
+  live_broker_.store(nullptr);
   if (broker_) broker_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -103,6 +106,15 @@ void BrokerRole::TickLoop() {
     }
     lock.lock();
   }
+}
+
+}  // namespace braid::kafka
+
+namespace braid::kafka {
+
+std::string BrokerRole::degraded() const {
+  Broker* b = live_broker_.load();
+  return b == nullptr ? std::string() : b->StorageProblem();
 }
 
 }  // namespace braid::kafka

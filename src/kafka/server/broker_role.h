@@ -6,6 +6,7 @@
 // schema validation. Broker metrics go to the runtime's registry.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,9 @@ struct BrokerRoleOptions {
   bool auto_create_topics = true;
   // Kafka network threads. Default: 2.
   int io_threads = 2;
+  // Request-bytes budget, connection limits and timeouts
+  // (kafka/server/server.h). Default: ConnectionLimits{}.
+  ConnectionLimits limits;
   // group.initial.rebalance.delay.ms. Default: 3000.
   int32_t group_initial_rebalance_delay_ms = 3000;
   // offsets.topic.num.partitions: partitions of __consumer_offsets when it is
@@ -45,6 +49,8 @@ class BrokerRole final : public runtime::Role {
   std::string name() const override { return "broker"; }
   Status Start(runtime::Runtime* rt) override;
   void Stop() override;
+  // The broker's storage problem (Broker::StorageProblem), if any.
+  std::string degraded() const override;
   // The broker, after Start() (null before and after Stop()).
   Broker* broker() const { return broker_.get(); }
 
@@ -58,6 +64,8 @@ class BrokerRole final : public runtime::Role {
   std::unique_ptr<ProducerStateManager> producers_;
   std::unique_ptr<GroupHandlers> handlers_;
   std::unique_ptr<Broker> broker_;  // declared last: destroyed first
+  // broker_ while it serves, for degraded() (called from HTTP threads).
+  std::atomic<Broker*> live_broker_{nullptr};
   std::thread ticker_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -21,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -29,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "base/strings.h"
 
@@ -39,6 +41,72 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
+// What every connection of a server shares: the request-bytes budget and
+// the connection counts.
+struct SharedLimits {
+  explicit SharedLimits(const ConnectionLimits& o)
+      : budget(o.max_request_bytes_in_flight),
+        max_per_ip(o.max_connections_per_ip),
+        max_total(o.max_connections) {}
+
+  // Charges `n` bytes if they fit in the budget.
+  bool TryCharge(int64_t n) {
+    int64_t cur = in_flight.load(std::memory_order_relaxed);
+    do {
+      if (cur + n > budget) return false;
+    } while (!in_flight.compare_exchange_weak(cur, cur + n, std::memory_order_acq_rel));
+    return true;
+  }
+  void Release(int64_t n) { in_flight.fetch_sub(n, std::memory_order_acq_rel); }
+
+  // Counts a new connection from `host`; false (nothing counted) when a
+  // limit is reached.
+  bool AddConnection(const std::string& host) {
+    std::lock_guard<std::mutex> l(mu);
+    if (total >= max_total) return false;
+    int& n = per_ip[host];
+    if (n >= max_per_ip) {
+      if (n == 0) per_ip.erase(host);
+      return false;
+    }
+    ++n;
+    ++total;
+    return true;
+  }
+  void RemoveConnection(const std::string& host) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = per_ip.find(host);
+    if (it == per_ip.end()) return;
+    if (--it->second <= 0) per_ip.erase(it);
+    --total;
+  }
+  int connections() {
+    std::lock_guard<std::mutex> l(mu);
+    return total;
+  }
+
+  const int64_t budget;
+  const int max_per_ip;
+  const int max_total;
+  std::atomic<int64_t> in_flight{0};
+  std::mutex mu;
+  std::unordered_map<std::string, int> per_ip;  // guarded by mu
+  int total = 0;                                // guarded by mu
+};
+
+// A request frame's bytes, charged to the budget until the last reference
+// (the handler's) is dropped.
+struct FrameBuffer {
+  ~FrameBuffer() {
+    if (charged > 0) limits->Release(charged);
+  }
+  std::string data;
+  int64_t charged = 0;
+  std::shared_ptr<SharedLimits> limits;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // The io_context of the one io thread that runs this connection: its
@@ -46,19 +114,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using IoExecutor = asio::io_context::executor_type;
 
   // `socket` belongs to `io`.
-  Connection(tcp::socket socket, asio::io_context& io, ConnectionInfo info,
+  // `socket` belongs to `io`; the connection is already counted in
+  // `limits` under `host`.
+  Connection(tcp::socket socket, asio::io_context& io, ConnectionInfo info, std::string host,
              const ServerOptions& opts, RequestHandler* handler,
-             std::shared_ptr<std::atomic<bool>> server_stopped)
+             std::shared_ptr<std::atomic<bool>> server_stopped,
+             std::shared_ptr<SharedLimits> limits)
       : server_stopped_(std::move(server_stopped)),
+        limits_(std::move(limits)),
         exec_(io.get_executor()),
         socket_(std::move(socket)),
         wake_writer_(exec_),
         wake_reader_(exec_),
+        budget_timer_(exec_),
+        watch_timer_(exec_),
         info_(std::move(info)),
+        host_(std::move(host)),
         max_frame_(opts.max_frame_bytes),
         max_in_flight_(opts.max_in_flight_per_connection),
+        incomplete_timeout_(std::chrono::milliseconds(opts.limits.incomplete_request_timeout_ms)),
+        idle_timeout_(std::chrono::milliseconds(opts.limits.connections_max_idle_ms)),
         sendfile_(opts.sendfile),
-        handler_(handler) {}
+        handler_(handler),
+        last_activity_(SteadyClock::now()) {}
 
   const ConnectionInfo& info() const { return info_; }
   const IoExecutor& executor() const { return exec_; }
@@ -74,6 +152,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         exec_, [self] { return self->ReadLoop(); }, asio::detached);
     asio::co_spawn(
         exec_, [self] { return self->WriteLoop(); }, asio::detached);
+    asio::co_spawn(
+        exec_, [self] { return self->WatchLoop(); }, asio::detached);
   }
 
   // Thread-safe.
@@ -96,15 +176,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
     wake_writer_.cancel();
     wake_reader_.cancel();
+    budget_timer_.cancel();
+    watch_timer_.cancel();
+    limits_->RemoveConnection(host_);
     handler_->OnConnectionClosed(info_);
+  }
+
+  // Closes the connection when a request started and did not complete in
+  // time, or when it has been idle too long. Wakes at most once a second:
+  // the read path only stamps times, it never re-arms a timer.
+  asio::awaitable<void> WatchLoop() {
+    boost::system::error_code ec;
+    while (!closed_) {
+      const auto now = SteadyClock::now();
+      SteadyClock::time_point due;
+      if (request_started_ != SteadyClock::time_point{}) {
+        due = request_started_ + incomplete_timeout_;
+        if (now >= due) {
+          WarnClientInput(
+              "incomplete request", info_.peer,
+              "kafka: closing connection {} from {}: a request started {} ms ago is "
+              "incomplete ({} of its bytes arrived)",
+              info_.id, info_.peer,
+              std::chrono::duration_cast<std::chrono::milliseconds>(now - request_started_).count(),
+              request_bytes_);
+          CloseNow();
+          break;
+        }
+      } else {
+        due = last_activity_ + idle_timeout_;
+        if (now >= due) {
+          if (slots_.empty()) {
+            LOG_DEBUG("kafka: closing connection {} from {}: idle for {} ms", info_.id, info_.peer,
+                      idle_timeout_.count());
+            CloseNow();
+            break;
+          }
+          last_activity_ = now;  // a request is in flight: not idle
+          continue;
+        }
+      }
+      watch_timer_.expires_at(std::min(due, now + std::chrono::seconds(1)));
+      co_await watch_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // Grows `frame` to `want` bytes (its first `have` kept), charging the
+  // budget first; waits while the budget is spent. False if the connection
+  // closed meanwhile. The buffer is exact (no capacity beyond `want`), and
+  // the old one is released after the copy, so the charge covers the peak.
+  asio::awaitable<bool> GrowFrame(FrameBuffer& frame, size_t have, size_t want) {
+    boost::system::error_code ec;
+    const auto need = static_cast<int64_t>(want);
+    while (!limits_->TryCharge(need)) {
+      if (closed_) co_return false;
+      budget_timer_.expires_after(std::chrono::milliseconds(5));
+      co_await budget_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (closed_) co_return false;
+    }
+    std::string next;
+    next.reserve(want);
+    next.append(frame.data, 0, have);
+    next.resize(want);
+    frame.data.swap(next);
+    const int64_t old = frame.charged;
+    frame.charged = need;
+    { std::string().swap(next); }
+    if (old > 0) limits_->Release(old);
+    co_return true;
   }
 
   asio::awaitable<void> ReadLoop() {
     boost::system::error_code ec;
     for (;;) {
+      // The size prefix; its first byte starts the request's clock.
       unsigned char size_buf[4];
-      co_await asio::async_read(socket_, asio::buffer(size_buf, 4),
-                                asio::redirect_error(asio::use_awaitable, ec));
+      size_t have = 0;
+      while (have < 4) {
+        const size_t n = co_await socket_.async_read_some(
+            asio::buffer(size_buf + have, 4 - have), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || closed_) break;
+        if (have == 0) request_started_ = SteadyClock::now();
+        have += n;
+        request_bytes_ = have;
+      }
       if (ec || closed_) {
         // EOF or a socket error: the client is gone (Kafka clients never
         // half-close), so pending responses (e.g. parked fetches) are dropped.
@@ -115,19 +270,49 @@ class Connection : public std::enable_shared_from_this<Connection> {
           static_cast<int32_t>((uint32_t{size_buf[0]} << 24) | (uint32_t{size_buf[1]} << 16) |
                                (uint32_t{size_buf[2]} << 8) | uint32_t{size_buf[3]});
       if (size < 0 || size > max_frame_) {
-        LOG_WARN("kafka: closing connection {} from {}: frame size {} outside [0, {}]", info_.id,
-                 info_.peer, size, max_frame_);
+        WarnClientInput("bad frame size", info_.peer,
+                        "kafka: closing connection {} from {}: frame size {} outside [0, {}]",
+                        info_.id, info_.peer, size, max_frame_);
         break;
       }
-      auto frame = std::make_shared<std::string>(static_cast<size_t>(size), '\0');
-      if (size > 0) {
-        co_await asio::async_read(socket_, asio::buffer(frame->data(), frame->size()),
-                                  asio::redirect_error(asio::use_awaitable, ec));
+      // The buffer grows with the bytes that arrive: 64 KiB (or what has
+      // arrived), then doubling.
+      auto holder = std::make_shared<FrameBuffer>();
+      holder->limits = limits_;
+      const auto total = static_cast<size_t>(size);
+      size_t got = 0;
+      bool ok = true;
+      while (got < total) {
+        if (holder->data.size() == got) {
+          // Bytes already received count too (one exact buffer for a frame
+          // that arrived whole): they cost the sender, not braid.
+          boost::system::error_code aec;
+          const size_t ready = socket_.available(aec);
+          const size_t want = std::min(
+              total, std::max({got * 2, size_t{64} << 10, got + (aec ? size_t{0} : ready)}));
+          if (!co_await GrowFrame(*holder, got, want)) {
+            ok = false;
+            break;
+          }
+        }
+        const size_t n = co_await socket_.async_read_some(
+            asio::buffer(holder->data.data() + got, holder->data.size() - got),
+            asio::redirect_error(asio::use_awaitable, ec));
         if (ec || closed_) {
-          CloseNow();
+          ok = false;
           break;
         }
+        got += n;
+        request_bytes_ = 4 + got;
       }
+      if (!ok) {
+        CloseNow();
+        break;
+      }
+      request_started_ = SteadyClock::time_point{};
+      last_activity_ = SteadyClock::now();
+      std::shared_ptr<const std::string> frame(holder, &holder->data);
+      holder.reset();
       while (!closed_ && static_cast<int>(slots_.size()) >= max_in_flight_) {
         wake_reader_.expires_at(asio::steady_timer::time_point::max());
         co_await wake_reader_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -173,6 +358,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             CloseNow();
             break;
           }
+          last_activity_ = SteadyClock::now();
         }
       }
       if (closed_) break;
@@ -271,15 +457,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<std::atomic<bool>> server_stopped_;
+  std::shared_ptr<SharedLimits> limits_;
   IoExecutor exec_;
   tcp::socket socket_;
   asio::steady_timer wake_writer_;
   asio::steady_timer wake_reader_;
+  asio::steady_timer budget_timer_;  // the reader's wait for budget
+  asio::steady_timer watch_timer_;   // WatchLoop's
   ConnectionInfo info_;
+  std::string host_;
   int32_t max_frame_;
   int max_in_flight_;
+  std::chrono::milliseconds incomplete_timeout_;
+  std::chrono::milliseconds idle_timeout_;
   bool sendfile_;
   RequestHandler* handler_;
+  // On exec_: when the request being read started (epoch: none), how many
+  // of its bytes arrived, and the last completed request or response.
+  SteadyClock::time_point request_started_{};
+  size_t request_bytes_ = 0;
+  SteadyClock::time_point last_activity_;
   std::deque<std::shared_ptr<Slot>> slots_;  // on exec_
   bool read_done_ = false;                   // on exec_
   bool closed_ = false;                      // on exec_
@@ -302,12 +499,14 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
   // Shared with connections: respond callbacks that outlive the server must
   // not post to its io_contexts.
   std::shared_ptr<std::atomic<bool>> stopped_flag = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<SharedLimits> limits;
   std::atomic<uint64_t> next_conn_id{1};
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns;  // guarded by mu
   std::set<std::shared_ptr<asio::steady_timer>> timers;           // guarded by mu
 
-  explicit Impl(ServerOptions o) : options(std::move(o)) {
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), limits(std::make_shared<SharedLimits>(options.limits)) {
     const int n = std::max(1, options.threads);
     for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
   }
@@ -366,16 +565,31 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped.load() || ec == asio::error::operation_aborted) co_return;
-        LOG_WARN("kafka: accept failed: {}", ec.message());
+        WarnClientInput("accept failed", "", "kafka: accept failed: {}", ec.message());
+        // Out of descriptors, say: do not spin; connections are closing.
+        asio::steady_timer pause(co_await asio::this_coro::executor);
+        pause.expires_after(std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       ConnectionInfo info;
       info.id = next_conn_id.fetch_add(1);
       auto remote = socket.remote_endpoint(ec);
-      info.peer = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
-      auto conn = std::make_shared<Connection>(std::move(socket), io, std::move(info), options,
-                                               handler, stopped_flag);
+      std::string host = ec ? "?" : remote.address().to_string();
+      info.peer = ec ? "?" : host + ":" + std::to_string(remote.port());
+      if (!limits->AddConnection(host)) {
+        WarnClientInput("connection limit", info.peer,
+                        "kafka: refusing a connection from {}: {} connections from one address "
+                        "(max.connections.per.ip) or {} in all (max.connections) are open",
+                        info.peer, options.limits.max_connections_per_ip,
+                        options.limits.max_connections);
+        socket.close(ec);
+        continue;
+      }
+      auto conn =
+          std::make_shared<Connection>(std::move(socket), io, std::move(info), std::move(host),
+                                       options, handler, stopped_flag, limits);
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stopped.load()) co_return;
@@ -400,7 +614,24 @@ int Server::port() const { return impl_->port.load(); }
 
 Executor* Server::executor() { return impl_.get(); }
 
+int64_t Server::request_bytes_in_flight() const { return impl_->limits->in_flight.load(); }
+
+int Server::connection_count() const { return impl_->limits->connections(); }
+
 Status Server::Start() {
+  const ConnectionLimits& o = impl_->options.limits;
+  if (o.max_request_bytes_in_flight < impl_->options.max_frame_bytes) {
+    return Status::InvalidArgument("max request bytes in flight (" +
+                                   std::to_string(o.max_request_bytes_in_flight) +
+                                   ") must be at least the largest frame (" +
+                                   std::to_string(impl_->options.max_frame_bytes) + ")");
+  }
+  if (o.max_connections_per_ip < 1 || o.max_connections < 1 ||
+      o.incomplete_request_timeout_ms < 1 || o.connections_max_idle_ms < 1) {
+    return Status::InvalidArgument(
+        "connection limits and timeouts must be positive (max connections per ip, max "
+        "connections, incomplete request timeout, connections max idle)");
+  }
   ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(impl_->options.listen));
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(hp.host, ec);

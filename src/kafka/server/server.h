@@ -10,6 +10,18 @@
 //
 // Framing: int32 big-endian size + payload. A size < 0 or > max_frame_bytes
 // closes the connection (Kafka's socket.request.max.bytes behaviour).
+//
+// Memory under hostile clients: a frame's buffer grows with the bytes that
+// actually arrive (never to the declared size up front), and every buffered
+// request byte, from its arrival until the handler drops the frame, is
+// charged to one broker-wide budget (max_request_bytes_in_flight, Kafka's
+// queued.max.request.bytes); a connection whose frame needs more than what
+// is left waits (reads nothing) until other requests free it. Connections
+// are capped per client address and in total; a connection that starts a
+// request and does not finish it within incomplete_request_timeout_ms, or
+// sends nothing for connections_max_idle_ms while nothing is in flight, is
+// closed. Resident memory therefore stays below the budget plus a
+// per-connection constant (see docs/operations.md, "Hostile clients").
 #pragma once
 
 #include <cstdint>
@@ -83,6 +95,28 @@ class RequestHandler {
   virtual void OnConnectionClosed(const ConnectionInfo& conn) {}
 };
 
+// The listener's defences (see the file comment); the flags of `braid
+// broker` and `braid up` of the same names set them.
+struct ConnectionLimits {
+  // Request bytes buffered at once, over all connections (Kafka's
+  // queued.max.request.bytes); at least max_frame_bytes. Default: 256 MiB.
+  int64_t max_request_bytes_in_flight = int64_t{256} << 20;
+  // Connections from one client address (Kafka's max.connections.per.ip);
+  // more are closed at once. Default: 1000 (Kafka: unlimited).
+  int max_connections_per_ip = 1000;
+  // Connections in total (Kafka's max.connections). Default: 10000 (Kafka:
+  // unlimited).
+  int max_connections = 10000;
+  // A request whose first byte arrived must be complete within this long,
+  // or the connection is closed (slowloris; a connection waiting for the
+  // budget counts as not completing). Default: 60000 ms.
+  int64_t incomplete_request_timeout_ms = 60000;
+  // A connection that sends nothing for this long while no request of it
+  // is in flight is closed (Kafka's connections.max.idle.ms).
+  // Default: 600000 ms.
+  int64_t connections_max_idle_ms = 600000;
+};
+
 struct ServerOptions {
   // "HOST:PORT" to bind; port 0 picks a free port. Default: "127.0.0.1:9092".
   std::string listen = "127.0.0.1:9092";
@@ -91,6 +125,8 @@ struct ServerOptions {
   // Largest accepted request frame (socket.request.max.bytes).
   // Default: 104857600 (100 MiB).
   int32_t max_frame_bytes = 100 * 1024 * 1024;
+  // Memory and connection limits against hostile clients.
+  ConnectionLimits limits;
   // Requests read ahead on one connection before their responses are
   // written; the reader pauses above this. Default: 1000.
   int max_in_flight_per_connection = 1000;
@@ -119,6 +155,11 @@ class Server {
   // Stops accepting, closes every connection, joins the io threads. Pending
   // handler callbacks become no-ops. Idempotent.
   void Stop();
+
+  // Request bytes buffered now (charged to max_request_bytes_in_flight).
+  int64_t request_bytes_in_flight() const;
+  // Connections open now.
+  int connection_count() const;
 
  private:
   struct Impl;

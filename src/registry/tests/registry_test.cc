@@ -177,6 +177,21 @@ TEST_F(RegistryTest, RegisterRejectsInvalidInput) {
   EXPECT_EQ(ErrorCode("POST", "/subjects/s/versions", "{}", 422), 42201);
   EXPECT_EQ(ErrorCode("POST", "/subjects/s/versions", R"({"schema":""})", 422), 42201);
   EXPECT_EQ(ErrorCode("POST", "/subjects/s/versions", R"({"schema":42})", 422), 42201);
+  // Schemas the Avro specification rejects (as the Confluent registry does).
+  for (const char* bad : {
+           R"({"type":"enum","name":"E","symbols":[]})",
+           R"({"type":"enum","name":"E","symbols":["A","A"]})",
+           R"({"type":"enum","name":"E","symbols":["1x"]})",
+           R"({"type":"fixed","name":"F","size":-1})",
+           R"({"type":"record","name":"R","fields":[{"name":"a","type":"int"},)"
+           R"({"name":"a","type":"long"}]})",
+           R"({"type":"record","name":"R","fields":[{"name":"a","type":"int","default":"x"}]})",
+           R"(["int","int"])",
+           R"({"type":"record","name":"a-b","fields":[]})",
+           R"({"type":"array"})",
+       }) {
+    EXPECT_EQ(ErrorCode("POST", "/subjects/s/versions", Body(bad), 422), 42201) << bad;
+  }
   EXPECT_EQ(ErrorCode("POST", "/subjects/s/versions",
                       R"({"schema":"{\"type\":\"object\"}","schemaType":"JSON"})", 422),
             42201);

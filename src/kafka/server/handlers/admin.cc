@@ -198,6 +198,10 @@ std::vector<std::pair<std::string, std::string>> Broker::BrokerConfigs() const {
       {"log.flush.interval.ms", std::to_string(d.flush_ms)},
       {"message.max.bytes", std::to_string(d.max_message_bytes)},
       {"socket.request.max.bytes", std::to_string(options_.max_frame_bytes)},
+      {"queued.max.request.bytes", std::to_string(options_.limits.max_request_bytes_in_flight)},
+      {"max.connections.per.ip", std::to_string(options_.limits.max_connections_per_ip)},
+      {"max.connections", std::to_string(options_.limits.max_connections)},
+      {"connections.max.idle.ms", std::to_string(options_.limits.connections_max_idle_ms)},
   };
 }
 

@@ -179,7 +179,8 @@ void Broker::HandleFetch(const RequestContext& ctx, FetchRequest& req, RespondFn
 void Broker::EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final) {
   std::unique_lock<std::mutex> lock(op->mu);
   if (op->done) return;
-  FetchBuild b = BuildFetch(log_, op->req, std::min(op->zero_copy_min_bytes, options_.fetch_zero_copy_min_bytes));
+  FetchBuild b = BuildFetch(log_, op->req,
+                            std::min(op->zero_copy_min_bytes, options_.fetch_zero_copy_min_bytes));
   const int64_t now_us = clock_->MonotonicMicros();
   const bool ready = final || b.any_error || b.bytes >= op->req.min_bytes ||
                      now_us >= op->deadline_us || b.wait_on.empty() || stopped_.load();

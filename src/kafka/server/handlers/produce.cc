@@ -4,6 +4,7 @@
 // log. Each batch is first offered to BrokerOptions::validate_batch (schema
 // validation), then, with BrokerOptions::producers, to the
 // idempotent-producer sequence check.
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "kafka/group/producer_state_log.h"
 #include "kafka/server/broker.h"
@@ -50,8 +51,9 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
   ProduceRequest req;
   Status s = req.Decode(body, ctx.header.api_version);
   if (!s.ok()) {
-    LOG_WARN("kafka: closing connection {} ({}): bad Produce v{} request: {}", ctx.conn.id,
-             ctx.conn.peer, ctx.header.api_version, s.ToString());
+    WarnClientInput("bad request", ctx.conn.peer,
+                    "kafka: closing connection {} ({}): bad Produce v{} request: {}", ctx.conn.id,
+                    ctx.conn.peer, ctx.header.api_version, EscapeForLog(s.ToString()));
     respond(HandlerResult::Close());
     return;
   }
@@ -200,12 +202,20 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       }
       if (!appended.ok()) {
         rp.error_code = ErrorCodeForStatus(appended.status());
+        if (rp.error_code == ErrorCode::kUnknownServerError) {
+          // A write that failed for a reason the map does not know is still
+          // a failure of the storage (Kafka: KAFKA_STORAGE_ERROR).
+          rp.error_code = ErrorCode::kKafkaStorageError;
+        }
+        NoteWriteOutcome(topic.name, part.partition_index.value(), rp.error_code,
+                         appended.status());
         rp.log_start_offset = (*partition)->log_start_offset();
         LOG_DEBUG("kafka: produce to {}-{} rejected: {}", topic.name, part.partition_index.value(),
                   appended.status().ToString());
         any_error = true;
         continue;
       }
+      NoteWriteOutcome(topic.name, part.partition_index.value(), ErrorCode::kNone, Status::OK());
       rp.base_offset = appended->base_offset;
       rp.log_append_time_ms = appended->log_append_time_ms;
       rp.log_start_offset = appended->log_start_offset;
@@ -224,15 +234,15 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
       pending->waiting += static_cast<int>(syncs.size());
     }
     for (SyncWait& w : syncs) {
-      w.log_partition->SyncAsync(w.offset, [pending, w](Status s) {
+      w.log_partition->SyncAsync(w.offset, [pending, w, broker = this](Status s) {
         if (!s.ok()) {
           std::lock_guard<std::mutex> l(pending->mu);
           ProduceResponse::Partition& rp = pending->resp.responses[w.topic].partitions[w.partition];
           rp.error_code = ErrorCodeForStatus(s);
           rp.base_offset = Offset(-1);
           pending->any_error = true;
-          LOG_WARN("kafka: produce to {}-{}: fsync failed: {}", w.log_partition->topic(),
-                   w.log_partition->id().value(), s.ToString());
+          broker->NoteWriteOutcome(w.log_partition->topic(), w.log_partition->id().value(),
+                                   rp.error_code, s);
         }
         pending->Done();
       });
