@@ -67,8 +67,10 @@ struct ArchiverOptions {
   // Dataset root directory. Required.
   std::string root;
   // Avro codec of the files ("null", "deflate", "snappy", "zstandard", ...).
-  // Default: "deflate".
-  std::string codec = "deflate";
+  // Default: "zstandard": of the codecs measured on the batch benchmark it
+  // stores the fewest bytes per event read by the batch layer per second
+  // (docs/benchmarks.md "Batch views").
+  std::string codec = "zstandard";
   // Roll (commit) a partition when one of its open files reaches this size.
   // Default: 128 MiB.
   uint64_t roll_bytes = uint64_t{128} << 20;

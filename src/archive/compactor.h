@@ -20,8 +20,8 @@ struct ConsolidateOptions {
   size_t min_files = 4;
   // Largest consolidated file (sum of input sizes). Default: 128 MiB.
   uint64_t target_bytes = uint64_t{128} << 20;
-  // Codec of the new file. Default: "deflate".
-  std::string codec = "deflate";
+  // Codec of the new file. Default: "zstandard" (see ArchiverOptions::codec).
+  std::string codec = "zstandard";
 };
 
 // One pass over `topic`. Returns the number of consolidated files written;

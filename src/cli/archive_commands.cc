@@ -38,7 +38,7 @@ struct ArchiveCmdOptions {
   std::string data_dir;
   std::string root;  // default <data>/archive
   bool once = false;
-  std::string codec = "deflate";
+  std::string codec = "zstandard";
   int64_t roll_ms = 60'000;
   uint64_t roll_bytes = uint64_t{128} << 20;
   int64_t roll_records = 10'000'000;
