@@ -831,7 +831,7 @@ class SpeedBatchTest(unittest.TestCase):
         hw = self.caught_up()
         self.assertEqual(sum(hw.values()), len(first))
         realtime = {v: self.realtime(v) for v in SB_VIEW_NAMES}
-        self.batch_run(hw)
+        run1 = self.batch_run(hw)
         batch = {v: self.batch(v) for v in SB_VIEW_NAMES}
         for v in SB_VIEW_NAMES:
             self.assertGreater(len(realtime[v]), 10, v)
@@ -864,8 +864,8 @@ class SpeedBatchTest(unittest.TestCase):
         second = sb_events(rng, 1500)
         self.produce(second, SB_SCHEMA_V2)
         hw2 = self.caught_up()
-        after = {str(p): o for p, o in hw.items()}
-        realtime2 = {v: self.realtime(v, after=after) for v in ["hits_by_url", "bytes_by_user"]}
+        cuts = {v["view"]: v["cut"] for v in run1["views"]}
+        realtime2 = {v: self.realtime(v, after=cuts[v]) for v in ["hits_by_url", "bytes_by_user"]}
         self.batch_run(hw2)
         for v in ["hits_by_url", "bytes_by_user"]:
             plus = {k: c["value"] for k, c in batch[v].items()}
