@@ -169,8 +169,7 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
     cmd->add_option("--speed-map-threads", topo.map_parallelism, "Speed layer: map tasks")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
-    cmd->add_option("--speed-commit-threads", topo.commit_parallelism,
-                    "Speed layer: commit tasks")
+    cmd->add_option("--speed-commit-threads", topo.commit_parallelism, "Speed layer: commit tasks")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
     cmd->add_option("--speed-dead-letter-topic", f->speed.speed.dead_letter_topic,

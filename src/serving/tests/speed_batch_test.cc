@@ -111,14 +111,19 @@ int64_t Ms(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int ss = 0, in
 // hour of days from mid-January to March 2024, in random (late) order.
 std::vector<Event> Events(int n, uint32_t seed) {
   std::mt19937_64 rng(seed);
-  const std::vector<int64_t> boundaries = {
-      Ms(2024, 2, 28, 23, 59, 59, 999), Ms(2024, 2, 29),   Ms(2024, 2, 29, 23, 59, 59, 999),
-      Ms(2024, 3, 1),                   Ms(2024, 3, 3, 23, 59, 59, 999),
-      Ms(2024, 3, 4),  // Sunday → Monday
-      Ms(2024, 12, 29, 23, 59, 59, 999), Ms(2024, 12, 30),  // ISO week 1 of 2025
-      Ms(2024, 12, 31, 23, 59, 59, 999), Ms(2025, 1, 1),    Ms(2020, 2, 29, 6),
-      Ms(1970, 1, 1)};
-  const std::vector<std::string> urls = {"http://a.com/x", "HTTP://A.com:80/x", "http://a.com/y",
+  const std::vector<int64_t> boundaries = {Ms(2024, 2, 28, 23, 59, 59, 999),
+                                           Ms(2024, 2, 29),
+                                           Ms(2024, 2, 29, 23, 59, 59, 999),
+                                           Ms(2024, 3, 1),
+                                           Ms(2024, 3, 3, 23, 59, 59, 999),
+                                           Ms(2024, 3, 4),  // Sunday → Monday
+                                           Ms(2024, 12, 29, 23, 59, 59, 999),
+                                           Ms(2024, 12, 30),  // ISO week 1 of 2025
+                                           Ms(2024, 12, 31, 23, 59, 59, 999),
+                                           Ms(2025, 1, 1),
+                                           Ms(2020, 2, 29, 6),
+                                           Ms(1970, 1, 1)};
+  const std::vector<std::string> urls = {"http://a.com/x", "HTTP://A.com:80/x",  "http://a.com/y",
                                          "https://b.org/", "http://b.org/p?q=1", "/rel"};
   std::vector<Event> out;
   for (int i = 0; i < n; ++i) {
