@@ -31,12 +31,14 @@ results="$dir/results.jsonl"
 echo "load before: $(uptime)"
 for rep in $(seq 1 "$reps"); do
   "$bench" throughput --views "$here/views.yaml" --records "$records" --partitions 8 \
-      --map-threads 2 --dir "$dir/throughput" 2>"$dir/throughput.err" | tee -a "$results"
+      --map-threads 2 --dir "$dir/throughput" 2>"$dir/throughput.err" \
+      | grep '^{"mode"' | tee -a "$results"
   echo "  load: $(cat /proc/loadavg)"
 done
 for rep in $(seq 1 "$reps"); do
   "$bench" latency --views "$here/views.yaml" --rate 100000 --seconds "$seconds" \
-      --partitions 8 --map-threads 2 --dir "$dir/latency" 2>"$dir/latency.err" | tee -a "$results"
+      --partitions 8 --map-threads 2 --dir "$dir/latency" 2>"$dir/latency.err" \
+      | grep '^{"mode"' | tee -a "$results"
   echo "  load: $(cat /proc/loadavg)"
 done
 if [ "$batch_events" -gt 0 ]; then
@@ -60,7 +62,7 @@ fi
 echo "load after: $(uptime)"
 /usr/bin/python3 - "$results" <<'PY'
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 def mmm(xs, f="%.2f"):
     xs = sorted(xs)
     return (f + " / " + f + " / " + f) % (xs[0], statistics.median(xs), xs[-1])
