@@ -8,19 +8,25 @@
 //   latency     the speed layer runs on an empty topic while a producer
 //               thread appends batches at a fixed rate (--rate events/s,
 //               batches every millisecond, round-robin over the partitions);
-//               a reader thread reads the realtime store in a loop
-//               (SpeedLayer::ReadPoint: a RocksDB snapshot, whose consumed
-//               offsets say which records it reflects). An event's latency
+//               a reader thread reads the realtime store every --poll-us
+//               microseconds (default 1000; SpeedLayer::ReadPoint: a RocksDB
+//               snapshot, whose consumed offsets say which records it
+//               reflects). An event's latency
 //               is from just before its Append() call to the first read that
 //               reflects it; percentiles over every event after a warm-up.
 //
 // The view is the one of SuperWebAnalytics' first query: count per url per
-// hour, day, week and month, as a views::ViewDefinition.
+// hour, day, week and month. With --views FILE it comes from a view file
+// (the first view on topic `pageviews`, or --view NAME), as `braid up` runs
+// it (bench/speed/views.yaml); without, a hand-written views::ViewDefinition
+// of the same view.
 //
 //   speed_bench throughput [--records N] [--partitions P] [--map-threads T]
 //                          [--batch-records B] [--batch-delay-ms D] [--dir DIR]
+//                          [--views FILE [--view NAME]]
 //   speed_bench latency [--rate R] [--seconds S] [--partitions P] [--map-threads T]
-//                       [--batch-delay-ms D] [--dir DIR]
+//                       [--batch-delay-ms D] [--poll-us U] [--dir DIR]
+//                       [--views FILE [--view NAME]]
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +46,7 @@
 #include "log/log.h"
 #include "log/records.h"
 #include "stream/speed_layer.h"
+#include "views/catalog.h"
 #include "views/monoid.h"
 
 namespace braid::stream {
@@ -69,6 +76,9 @@ struct Flags {
   int seconds = 20;
   int urls = 10'000;
   std::string dir;
+  std::string views_file;
+  std::string view_name;
+  int poll_us = 1000;
 };
 
 class PageViewsByUrl final : public views::ViewDefinition {
@@ -128,11 +138,32 @@ views::SchemaLookup Schemas() {
   return [s](SchemaId) -> Result<avro::Schema> { return s; };
 }
 
+// The view under test (see the file comment); exits on a bad view file.
+std::shared_ptr<const views::ViewDefinition> BenchView(const Flags& f) {
+  if (f.views_file.empty()) return std::make_shared<PageViewsByUrl>();
+  views::CatalogSources sources;
+  sources.view_files = {f.views_file};
+  auto catalog = views::LoadCatalog(sources);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "%s: %s\n", f.views_file.c_str(), catalog.status().ToString().c_str());
+    std::exit(2);
+  }
+  for (const auto& v : (*catalog)->views()) {
+    if (v->topic() != "pageviews") continue;
+    if (f.view_name.empty() || v->name() == f.view_name) return v;
+  }
+  std::fprintf(stderr, "%s: no view %s on topic pageviews\n", f.views_file.c_str(),
+               f.view_name.c_str());
+  std::exit(2);
+}
+
+std::string g_view_name;  // the view's name (set in main)
+
 std::unique_ptr<SpeedLayer> StartSpeed(const Flags& f, log::Log* log, const std::string& dir) {
   SpeedLayerOptions o;
   o.dir = dir;
   o.log = log;
-  o.views = {std::make_shared<PageViewsByUrl>()};
+  o.views = {BenchView(f)};
   o.schemas = Schemas();
   o.topology.map_parallelism = f.map_threads;
   o.topology.commit_parallelism = f.commit_threads;
@@ -153,7 +184,7 @@ std::unique_ptr<SpeedLayer> StartSpeed(const Flags& f, log::Log* log, const std:
 
 int64_t Consumed(SpeedLayer* s) {
   int64_t n = 0;
-  const log::Cut c = *s->Consumed("pageviews_by_url");
+  const log::Cut c = *s->Consumed(g_view_name);
   for (const auto& [p, o] : c.offsets) n += o.value();
   return n;
 }
@@ -189,7 +220,7 @@ int Throughput(const Flags& f) {
   while (Consumed(speed.get()) < total) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double secs = std::chrono::duration<double>(SteadyClock::now() - start).count();
   // Check: the month cells of every url sum to the number of records.
-  auto all = speed->ReadRange("pageviews_by_url", "", "", {});
+  auto all = speed->ReadRange(g_view_name, "", "", {});
   uint64_t month = 0;
   size_t cells = 0;
   for (const Cell& c : all->cells) {
@@ -257,7 +288,7 @@ int Latency(const Flags& f) {
   std::thread reader([&] {
     int64_t reads = 0;
     for (;;) {
-      auto a = speed->ReadPoint("pageviews_by_url", "probe", views::Granularity::kHour, kT0, {});
+      auto a = speed->ReadPoint(g_view_name, "probe", views::Granularity::kHour, kT0, {});
       ++reads;
       const auto now = SteadyClock::now();
       std::lock_guard<std::mutex> lock(mu);
@@ -276,6 +307,9 @@ int Latency(const Flags& f) {
         if (k < v.size()) all_seen = false;
       }
       if (done && all_seen) break;
+      // Poll, do not spin: on 2 cores a spinning reader takes a core from
+      // the pipeline it measures. The poll interval bounds the error.
+      std::this_thread::sleep_for(std::chrono::microseconds(f.poll_us));
     }
     std::fprintf(stderr, "reads: %lld\n", static_cast<long long>(reads));
   });
@@ -291,9 +325,9 @@ int Latency(const Flags& f) {
   };
   std::printf(
       "{\"mode\":\"latency\",\"rate\":%lld,\"events\":%zu,\"p50_ms\":%.2f,\"p90_ms\":%.2f,"
-      "\"p99_ms\":%.2f,\"p999_ms\":%.2f,\"max_ms\":%.2f}\n",
+      "\"p99_ms\":%.2f,\"p999_ms\":%.2f,\"max_ms\":%.2f,\"poll_us\":%d}\n",
       static_cast<long long>(f.rate), lat_ms.size(), pct(0.5), pct(0.9), pct(0.99), pct(0.999),
-      lat_ms.empty() ? 0.0 : lat_ms.back());
+      lat_ms.empty() ? 0.0 : lat_ms.back(), f.poll_us);
   return 0;
 }
 
@@ -330,12 +364,19 @@ int main(int argc, char** argv) {
       f.urls = std::atoi(v);
     else if (k == "--dir")
       f.dir = v;
+    else if (k == "--views")
+      f.views_file = v;
+    else if (k == "--view")
+      f.view_name = v;
+    else if (k == "--poll-us")
+      f.poll_us = std::atoi(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
     }
   }
   if (f.dir.empty()) f.dir = "/tmp/braid-speed-bench-" + std::to_string(::getpid());
+  braid::stream::g_view_name = braid::stream::BenchView(f)->name();
   if (f.mode == "throughput") return braid::stream::Throughput(f);
   if (f.mode == "latency") return braid::stream::Latency(f);
   std::fprintf(stderr, "unknown mode %s\n", f.mode.c_str());

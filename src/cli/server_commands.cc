@@ -3,6 +3,7 @@
 // registry/registry_role.h, archive/archiver_role.h); the runtime
 // (runtime/runtime.h) locks the data directory, serves HTTP, starts and stops
 // them. The data directory layout is in docs/operations.md.
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -34,6 +35,7 @@ struct ServerFlags {
   std::vector<std::string> plugins;
   stream::SpeedRoleOptions speed;
   int64_t batch_interval_ms = 15 * 60 * 1000;
+  int64_t speed_batch_delay_ms = 10;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
@@ -99,6 +101,7 @@ void Finish(ServerFlags* f) {
   f->broker.auto_create_topics = f->auto_create_topics == "true";
   f->runtime.log_options.num_partitions = f->num_partitions;
   f->runtime.log_options.fsync_every_append = f->fsync_every_append;
+  f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);
 }
 
 }  // namespace
@@ -147,6 +150,31 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
                     "often (0: only on POST /v1/batch/run)")
         ->capture_default_str()
         ->check(CLI::Range(int64_t{0}, int64_t{366} * 86'400'000));
+    // The speed layer's micro-batches, as `braid speed run` has them
+    // (--batch-records etc. there; prefixed here, beside the batch layer's).
+    stream::ViewTopologyOptions& topo = f->speed.speed.topology;
+    cmd->add_option("--speed-batch-records", topo.max_batch_records,
+                    "Speed layer: records per micro-batch at most")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+    cmd->add_option("--speed-batch-bytes", topo.max_batch_bytes,
+                    "Speed layer: record bytes per micro-batch at most")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
+    cmd->add_option("--speed-batch-delay-ms", f->speed_batch_delay_ms,
+                    "Speed layer: a micro-batch waits at most this long for more records (the "
+                    "bound on the latency it adds)")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
+    cmd->add_option("--speed-map-threads", topo.map_parallelism, "Speed layer: map tasks")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--speed-commit-threads", topo.commit_parallelism, "Speed layer: commit tasks")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--speed-dead-letter-topic", f->speed.speed.dead_letter_topic,
+                    "Speed layer: topic for undecodable records (empty: none)")
+        ->capture_default_str();
     cmd->callback([f, exit_code] {
       Finish(f.get());
       views::CatalogSources sources;

@@ -43,6 +43,7 @@ struct SpeedCmdOptions {
   std::string http_listen = "127.0.0.1:0";
   std::string dead_letter_topic = "braid-speed-dead-letters";
   size_t batch_records = 100'000;
+  size_t batch_bytes = size_t{8} << 20;
   int64_t batch_delay_ms = 10;
   int map_threads = 2;
   int commit_threads = 1;
@@ -80,6 +81,7 @@ Status RunCmd(const SpeedCmdOptions& o, int* exit_code) {
   }
   ro.speed.dead_letter_topic = o.dead_letter_topic;
   ro.speed.topology.max_batch_records = o.batch_records;
+  ro.speed.topology.max_batch_bytes = o.batch_bytes;
   ro.speed.topology.max_batch_delay = std::chrono::milliseconds(o.batch_delay_ms);
   ro.speed.topology.map_parallelism = o.map_threads;
   ro.speed.topology.commit_parallelism = o.commit_threads;
@@ -211,6 +213,9 @@ void AddSpeedCommands(CLI::App* root, int* exit_code) {
   run->add_option("--batch-records", o->batch_records, "Records per micro-batch at most")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  run->add_option("--batch-bytes", o->batch_bytes, "Record bytes per micro-batch at most")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 30));
   run->add_option("--batch-delay-ms", o->batch_delay_ms,
                   "A micro-batch waits at most this long for more records")
       ->capture_default_str()

@@ -353,6 +353,12 @@ std::string SpeedLayer::StatusJson() const {
   out["source"] = source_name();
   if (!options_.kafka.bootstrap.empty()) out["group"] = options_.kafka.group;
   out["dead_letter_topic"] = options_.dead_letter_topic;
+  const ViewTopologyOptions& t = options_.topology;
+  out["micro_batches"] = {{"max_records", t.max_batch_records},
+                          {"max_bytes", t.max_batch_bytes},
+                          {"max_delay_ms", t.max_batch_delay.count()},
+                          {"map_tasks", t.map_parallelism},
+                          {"commit_tasks", t.commit_parallelism}};
   out["current_generation"] = store_->current_generation().value();
   out["views"] = nlohmann::ordered_json::array();
   for (size_t i = 0; i < store_->views().size(); ++i) {

@@ -51,6 +51,37 @@ Result<int64_t> ParseInt(const std::map<std::string, std::string>& q, const std:
   return v;
 }
 
+// RFC 4648 base64 with padding (the batch API's "value_base64" has the same
+// form, so realtime and batch cells compare byte for byte).
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
+                       (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t n = static_cast<uint8_t>(in[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const uint32_t n = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
 nlohmann::ordered_json AnswerJson(const std::string& view, const views::Monoid& monoid,
                                   const CellsAnswer& a) {
   nlohmann::ordered_json out;
@@ -75,6 +106,7 @@ nlohmann::ordered_json AnswerJson(const std::string& view, const views::Monoid& 
       cj["value"] = nullptr;
       cj["error"] = v.status().ToString();
     }
+    cj["value_base64"] = Base64(c.value);
     out["cells"].push_back(std::move(cj));
   }
   return out;

@@ -16,14 +16,23 @@
   (braid_mock_kafka); one is killed with kill -9, the survivor takes its
   partitions over and its final state is exact.
 
-The batch layer is not on main yet: the expected cells are a brute-force
-count in Python over the same records (when it lands, compare with
-`braid batch run` over the same records too).
+* speed = batch (SpeedBatchTest): one view file with a count per (url,
+  hour/day/week/month/all), a HyperLogLog of users, a sum, min/max and a
+  tuple (count, hll, min, max) per domain; AvroProducer writes events with
+  two writer schemas (late ones included); once the speed layer consumed
+  them, every realtime cell is byte-identical (value_base64) to the cell of
+  the batch view built by POST /v1/batch/run?wait=true at the cut of the
+  same records, and the counts equal a brute force; after more events, batch
+  version 2 equals batch version 1 plus the realtime cells after its cut.
+
+Elsewhere the expected cells are a brute-force count in Python over the
+same records.
 """
 
 import json
 import os
 import random
+import shutil
 import signal
 import struct
 import subprocess
@@ -38,6 +47,8 @@ from datetime import datetime, timezone
 
 import requests
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import avro as cavro
+from confluent_kafka.avro import AvroProducer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import braidtest
@@ -616,6 +627,251 @@ class SpeedTopKTest(unittest.TestCase):
         finally:
             os.environ.pop("BRAID_TOPK_K", None)
             b.cleanup()
+
+
+# ---- The same view definition in both layers ----
+
+SB_SCHEMA_V1 = {"type": "record", "name": "Hit", "namespace": "braid.speedbatch", "fields": [
+    {"name": "url", "type": "string"},
+    {"name": "user", "type": "string"},
+    {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "bytes", "type": "long"}]}
+# A second writer schema (backward compatible): paths compile per writer
+# schema in both layers.
+SB_SCHEMA_V2 = {"type": "record", "name": "Hit", "namespace": "braid.speedbatch", "fields": [
+    {"name": "url", "type": "string"},
+    {"name": "referrer", "type": ["null", "string"], "default": None},
+    {"name": "user", "type": "string"},
+    {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "bytes", "type": "long"}]}
+SB_VIEWS = """
+version: 1
+topics:
+  hits:
+    partitions: 4
+    schema_validation: true
+    archive: true
+    time_field: ts
+views:
+  - name: hits_by_url
+    topic: hits
+    key: url
+    time: ts
+    granularities: [hour, day, week, month, all]
+    aggregate: count
+  - name: users_by_url
+    topic: hits
+    key: normalize_url(url)
+    time: ts
+    granularities: [hour, day, month]
+    aggregate: {type: hll, p: 14}
+    value: user
+  - name: bytes_by_user
+    topic: hits
+    key: user
+    time: ts
+    granularities: [day, week, month, all]
+    aggregate: sum_int64
+    value: bytes
+  - name: first_hit_by_user
+    topic: hits
+    key: user
+    time: ts
+    granularities: [month, all]
+    aggregate: min_int64
+    value: ts
+  - name: domains
+    topic: hits
+    key: domain(url)
+    time: ts
+    granularities: [hour, day, week, month]
+    aggregate:
+      type: tuple
+      fields: {visits: count, people: hll(p=12), first_seen: min_int64, biggest: max_int64}
+    value: {people: user, first_seen: ts, biggest: bytes}
+"""
+SB_VIEW_NAMES = ["hits_by_url", "users_by_url", "bytes_by_user", "first_hit_by_user", "domains"]
+SB_URLS = ["http://a.com/x", "HTTP://A.com:80/x", "http://a.com/y", "https://b.org/",
+           "http://b.org/p?q=1", "http://c.net/%d"]
+
+
+def sb_events(rng, n):
+    out = []
+    for _ in range(n):
+        u = rng.choice(SB_URLS)
+        if "%d" in u:
+            u = u % int(60 ** rng.random())
+        ts = NOW - rng.randint(0, 3 * HOUR)
+        r = rng.random()
+        if r < 0.1:
+            ts -= rng.randint(1, 80) * DAY  # days late
+        elif r < 0.13:
+            ts -= rng.randint(1, 5) * 365 * DAY  # years late
+        elif r < 0.15:  # the leap day of 2024
+            ts = int(datetime(2024, 2, 29, tzinfo=timezone.utc).timestamp()) * 1000 + \
+                rng.randint(0, DAY - 1)
+        out.append({"url": u, "user": "u%d" % rng.randint(0, 500), "ts": ts,
+                    "bytes": rng.randint(-1000, 1 << 40)})
+    return out
+
+
+class SpeedBatchTest(unittest.TestCase):
+    """The same view file in the speed and the batch layer of one `braid up`
+    over the same records gives the same cells, byte for byte."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="braid-speed-batch-")
+        path = os.path.join(self.tmp, "views.yaml")
+        with open(path, "w") as f:
+            f.write(SB_VIEWS)
+        # The speed layer's micro-batch flags (as `braid speed run` has them).
+        self.b = Braid("up", extra_args=["--views", path, "--batch-interval-ms", "0",
+                                         "--archive-roll-ms", "300",
+                                         "--speed-batch-delay-ms", "5",
+                                         "--speed-batch-records", "700",
+                                         "--speed-map-threads", "1"])
+        self.b.start()
+
+    def tearDown(self):
+        self.b.stop()
+
+    def run(self, result=None):
+        # braid's log on failure, then the data directory goes.
+        n = len(result.failures) + len(result.errors) if result else 0
+        try:
+            super().run(result)
+            if result and len(result.failures) + len(result.errors) > n and hasattr(self, "b"):
+                sys.stderr.write("---- braid up ----\n" + self.b.output()[-6000:])
+        finally:
+            if hasattr(self, "b"):
+                self.b.cleanup()
+            if hasattr(self, "tmp"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def http(self, path, method="GET"):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.b.http_port, path),
+                                     method=method, data=b"" if method == "POST" else None)
+        try:
+            with urllib.request.urlopen(req, timeout=300) as r:
+                return json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:
+            self.fail("%s %s: %d %s" % (method, path, e.code, e.read().decode()[:500]))
+
+    def produce(self, events, schema):
+        p = AvroProducer({"bootstrap.servers": self.b.bootstrap,
+                          "schema.registry.url": self.b.registry_url, "linger.ms": 5},
+                         default_value_schema=cavro.loads(json.dumps(schema)))
+        errors = []
+        for e in events:
+            v = dict(e, ts=datetime.fromtimestamp(e["ts"] / 1000, tz=timezone.utc))
+            if "referrer" in json.dumps(schema):
+                v["referrer"] = "http://ref.io/" if e["bytes"] % 2 else None
+            while True:
+                try:
+                    p.produce(topic="hits", value=v,
+                              on_delivery=lambda err, m: err and errors.append(err))
+                    break
+                except BufferError:
+                    p.poll(0.1)
+            p.poll(0)
+        self.assertEqual(p.flush(60), 0)
+        self.assertEqual(errors, [])
+
+    def caught_up(self):
+        hw = high_watermarks(self.b.bootstrap, "hits", 4)
+        want = {p: o for p, o in hw.items() if o > 0}
+
+        def done():
+            return all({p: o for p, o in consumed(self.b.http_port, v).items() if o > 0} == want
+                       for v in SB_VIEW_NAMES)
+        wait_until(done, timeout=120, what="every view to consume %r" % want)
+        return hw
+
+    def realtime(self, view, after=None):
+        """{(key, granularity, bucket_start|None): value_base64} of the speed layer."""
+        q = "view=%s&limit=100000" % view
+        if after is not None:
+            q += "&after=" + urllib.parse.quote(json.dumps(after))
+        a = self.http("/v1/speed/cells?" + q)
+        self.assertLess(len(a["cells"]), 100000)
+        return {(c["key"], c["granularity"], c["bucket"]): c for c in a["cells"]}
+
+    def batch(self, view):
+        """The same map of the live batch version."""
+        a = self.http("/v1/batch/views/%s/scan?limit=100000" % view)
+        self.assertFalse(a["more"])
+        return {(c["key"], c["granularity"],
+                 None if c["granularity"] == "all" else c["bucket_start"]): c
+                for c in a["cells"]}
+
+    def batch_run(self, hw):
+        r = self.http("/v1/batch/run?wait=true", method="POST")
+        self.assertTrue(r["ok"], r)
+        by_view = {v["view"]: v for v in r["views"]}
+        self.assertEqual(sorted(by_view), sorted(SB_VIEW_NAMES))
+        for v in by_view.values():
+            self.assertFalse(v["skipped"], v)
+            self.assertEqual({int(p): o for p, o in v["cut"].items() if o > 0},
+                             {p: o for p, o in hw.items() if o > 0}, v)
+        return r
+
+    def test_speed_cells_equal_batch_cells(self):
+        self.assertEqual(self.http("/v1/speed/status")["micro_batches"],
+                         {"max_records": 700, "max_bytes": 8 << 20, "max_delay_ms": 5,
+                          "map_tasks": 1, "commit_tasks": 1})
+        bad = subprocess.run([BRAID_BIN, "up", "--data", os.path.join(self.tmp, "bad"),
+                              "--speed-batch-delay-ms", "-1"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--speed-batch-delay-ms", bad.stderr)
+        rng = random.Random(12)
+        first = sb_events(rng, 3000)
+        self.produce(first[:1500], SB_SCHEMA_V1)
+        self.produce(first[1500:], SB_SCHEMA_V2)
+        hw = self.caught_up()
+        self.assertEqual(sum(hw.values()), len(first))
+        realtime = {v: self.realtime(v) for v in SB_VIEW_NAMES}
+        run1 = self.batch_run(hw)
+        batch = {v: self.batch(v) for v in SB_VIEW_NAMES}
+        for v in SB_VIEW_NAMES:
+            self.assertGreater(len(realtime[v]), 10, v)
+            self.assertEqual(sorted(realtime[v]), sorted(batch[v]), v)
+            diff = [(k, realtime[v][k]["value_base64"], batch[v][k]["value_base64"])
+                    for k in realtime[v]
+                    if realtime[v][k]["value_base64"] != batch[v][k]["value_base64"]]
+            self.assertEqual(diff[:5], [], "%s: %d cells differ" % (v, len(diff)))
+            for k in realtime[v]:
+                self.assertEqual(realtime[v][k]["value"], batch[v][k]["value"], (v, k))
+        # Not two empty or equally wrong answers: the counts are the brute force.
+        want = {}
+        for e in first:
+            for g in ["hour", "day", "week", "month"]:
+                k = (e["url"], g, bucket(g, e["ts"]))
+                want[k] = want.get(k, 0) + 1
+            want[(e["url"], "all", None)] = want.get((e["url"], "all", None), 0) + 1
+        self.assertEqual({k: c["value"] for k, c in batch["hits_by_url"].items()}, want)
+        sums = {}
+        for e in first:
+            sums[e["user"]] = sums.get(e["user"], 0) + e["bytes"]
+        self.assertEqual({k[0]: c["value"] for k, c in batch["bytes_by_user"].items()
+                          if k[1] == "all"}, sums)
+        # The batch run dropped the realtime generations it covers.
+        self.assertEqual(self.realtime("hits_by_url"), {})
+
+        # More events, some into the buckets the batch version holds: the
+        # next batch version equals version 1 plus the realtime cells after
+        # version 1's cut (for the additive views, by value).
+        second = sb_events(rng, 1500)
+        self.produce(second, SB_SCHEMA_V2)
+        hw2 = self.caught_up()
+        cuts = {v["view"]: v["cut"] for v in run1["views"]}
+        realtime2 = {v: self.realtime(v, after=cuts[v]) for v in ["hits_by_url", "bytes_by_user"]}
+        self.batch_run(hw2)
+        for v in ["hits_by_url", "bytes_by_user"]:
+            plus = {k: c["value"] for k, c in batch[v].items()}
+            for k, c in realtime2[v].items():
+                plus[k] = plus.get(k, 0) + c["value"]
+            self.assertEqual({k: c["value"] for k, c in self.batch(v).items()}, plus, v)
 
 
 if __name__ == "__main__":
