@@ -10,6 +10,11 @@ and prints median [min-max] and the ratio braid/mock:
      one partition, one producer and one consumer; the consumer with a
      pre-fetch queue that never fills (--queue large), and again with
      librdkafka's default queue (--queue default, what a new user gets).
+     The mock keeps only the last 5 MiB of a partition, so both are consumed
+     in passes over the same window (the last 30000 100 B / 3000 1 KiB
+     records), with fetch.wait.max.ms=0 (see log_bench.cc).
+  A2. the issue's scenario, braid alone: 1,000,000 records consumed from
+     offset 0 in one pass with librdkafka's default consumer settings.
   B. end-to-end latency (produce call to consumer delivery) at 50% of
      braid's peak rate (the lower of its produce and consume medians in A):
      p50, p99, p99.9.
@@ -120,14 +125,15 @@ def main():
              "braid consume", "mock consume", "ratio", "braid min/median")
         line(*["---"] * 10)
         peak = None
-        for size, n in ((100, 1000000), (1024, 200000)):
+        for size, n, window in ((100, 1000000, 30000), (1024, 200000, 3000)):
             for codec in ("none", "lz4"):
                 for queue in ("large", "default"):
                     if queue == "default" and size != 100:
                         continue
                     r = side_by_side(boot, RUNS, ["produce_rps", "consume_rps"],
                                      mode="throughput", records=int(n * SCALE), size=size,
-                                     compression=codec, queue=queue)
+                                     compression=codec, queue=queue, window=window,
+                                     fetch_wait_ms=0)
                     bc = [x for x in r["braid"]["consume_rps"] if x]
                     line("%d × %d B" % (int(n * SCALE), size), codec, queue,
                          fmt(r["braid"]["produce_rps"], "M", 1e-6),
@@ -142,6 +148,24 @@ def main():
                         cm = stats(r["braid"]["consume_rps"])[0]
                         if pm and cm:
                             peak = min(pm, cm)
+        # ---- A2. the scenario, braid alone ----
+        n = int(1000000 * SCALE)
+        print("\n## A2. braid alone: %d × 100 B produced, then consumed from offset 0 in one "
+              "pass, librdkafka's default consumer settings (fetch.wait.max.ms=500, default "
+              "queue)\n" % n)
+        line("codec", "produce", "consume", "consume runs (M/s)", "min/median")
+        line(*["---"] * 5)
+        for codec in ("none", "lz4"):
+            pr, cr = [], []
+            for _ in range(RUNS):
+                r = bench(boot, mode="throughput", records=n, size=100, compression=codec,
+                          queue="default", fetch_wait_ms=500)
+                pr.append(r["produce_rps"] if r else None)
+                cr.append(r["consume_rps"] if r else None)
+            ok = [x for x in cr if x]
+            line(codec, fmt(pr, "M", 1e-6), fmt(cr, "M", 1e-6),
+                 " ".join("%.2f" % (x / 1e6) for x in ok),
+                 "%.2f" % (min(ok) / statistics.median(ok)) if ok else "n/a")
         # ---- B. latency at 50% of peak ----
         rate = int((peak or 200000) * 0.5)
         print("\n## B. end-to-end latency, 100 B, 1 partition, at %d records/s "
@@ -165,7 +189,7 @@ def main():
         for parts, clients in ((1, 1), (16, 1), (128, 1), (16, 4), (16, 16), (128, 16)):
             t = side_by_side(boot, RUNS, ["produce_rps", "consume_rps"], mode="throughput",
                              records=int(400000 * SCALE), size=100, partitions=parts,
-                             clients=clients)
+                             clients=clients, window=30000, fetch_wait_ms=0)
             lat = side_by_side(boot, RUNS, ["p99_ms", "achieved_rps"], mode="latency",
                                rate=rate, seconds=LAT_SECONDS, size=100, partitions=parts,
                                clients=clients)
