@@ -8,7 +8,7 @@
 //             [--partitions 1] [--clients 1] [--records 1000000] [--size 100]
 //             [--compression none|lz4] [--acks 1|all] [--rate 100000]
 //             [--seconds 3] [--fetch-wait-ms 100] [--queue default|large]
-//             [--window 0] [--debug fetch]
+//             [--window 0] [--debug fetch] [--consumer-set key=value ...]
 //
 // throughput: the producers (--clients of them, --records in all, spread
 //   round robin over the partitions) write into a fresh topic, acks per
@@ -66,6 +66,7 @@ struct Options {
   int fetch_wait_ms = 100;
   std::string queue = "large";
   std::string debug;  // librdkafka debug contexts
+  std::vector<std::pair<std::string, std::string>> consumer_set;  // --consumer-set key=value
   int64_t window = 0;  // > 0: each consume pass reads only the last `window` records per partition
 };
 
@@ -136,6 +137,7 @@ rd_kafka_t* NewConsumer(const Options& o, int index) {
     Die("--queue is default or large");
   }
   if (!o.debug.empty()) Set(conf, "debug", o.debug);
+  for (const auto& [k, v] : o.consumer_set) Set(conf, k.c_str(), v);
   rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(rk);
   return rk;
@@ -519,6 +521,11 @@ int main(int argc, char** argv) {
       o.seconds = std::atof(next().c_str());
     } else if (a == "--fetch-wait-ms") {
       o.fetch_wait_ms = std::atoi(next().c_str());
+    } else if (a == "--consumer-set") {
+      std::string kv = next();
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) Die("--consumer-set takes key=value");
+      o.consumer_set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else if (a == "--window") {
       o.window = std::atoll(next().c_str());
     } else if (a == "--debug") {

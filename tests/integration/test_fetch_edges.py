@@ -51,6 +51,7 @@ class FetchEdgesTest(braidtest.BraidTestCase):
         """Sends `values` as one batch (linger long, batch.num.messages = n)."""
         p = Producer({"bootstrap.servers": self.braid.bootstrap, "linger.ms": 2000,
                       "batch.num.messages": len(values), "compression.codec": compression})
+        p.list_topics(topic, timeout=10)  # the leader is known before the first record
         for v in values:
             p.produce(topic, v, partition=0)
         self.assertEqual(p.flush(30), 0)
@@ -77,8 +78,8 @@ class FetchEdgesTest(braidtest.BraidTestCase):
             resp = conn.call(req)
         (name, parts), = resp.topics
         self.assertEqual(name, topic)
-        (head, records), = parts
-        return head[1], head[2], records or b""
+        (_, error_code, high_watermark, _, _, records), = parts
+        return error_code, high_watermark, records or b""
 
     def consume_all(self, topic, n, offset=0):
         c = Consumer({"bootstrap.servers": self.braid.bootstrap, "group.id": "edges",
