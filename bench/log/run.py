@@ -23,6 +23,8 @@ and prints median [min-max] and the ratio braid/mock:
      throughput, and p99 latency at the rate of B.
   D. durable: braid with --fsync-every-append and acks=all against the
      default (acks=all and acks=1).
+  E. braid's Fetch with sendfile(2) against --fetch-sendfile false (the
+     stored batches read and copied).
 
 Usage: /usr/bin/python3 bench/log/run.py   (QUICK=1: fewer records, shorter
 latency runs; RUNS=n, default 3; BRAID_BUILD=build/release).
@@ -235,6 +237,31 @@ def main():
         d.cleanup()
         b.stop()
         b.cleanup()
+    # ---- E. sendfile vs copy ----
+    print("\n## E. Fetch with sendfile(2) vs reading and copying the stored batches "
+          "(--fetch-sendfile false): consume from offset 0 in one pass (records/s)\n")
+    line("records", "sendfile", "copy", "ratio")
+    line(*["---"] * 4)
+    on = braidtest.Braid(data_dir=os.path.join(data, "sendfile"), log_level="warn", http=False)
+    off = braidtest.Braid(data_dir=os.path.join(data, "copy"), log_level="warn", http=False,
+                          extra_args=["--fetch-sendfile", "false"])
+    for x in (on, off):
+        x.own_dir = True
+        x.start()
+    try:
+        for size, n in ((100, 1000000), (1024, 200000)):
+            res = {"on": [], "off": []}
+            for _ in range(RUNS):
+                for name, x in (("on", on), ("off", off)):
+                    r = bench(x.bootstrap, mode="throughput", records=int(n * SCALE), size=size,
+                              fetch_wait_ms=0)
+                    res[name].append(r["consume_rps"] if r else None)
+            line("%d × %d B" % (int(n * SCALE), size), fmt(res["on"], "M", 1e-6),
+                 fmt(res["off"], "M", 1e-6), ratio(res["on"], res["off"]))
+    finally:
+        for x in (on, off):
+            x.stop()
+            x.cleanup()
         try:
             os.rmdir(data)
         except OSError:
