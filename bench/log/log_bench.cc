@@ -65,7 +65,7 @@ struct Options {
   double seconds = 3;
   int fetch_wait_ms = 100;
   std::string queue = "large";
-  std::string debug;  // librdkafka debug contexts
+  std::string debug;                                              // librdkafka debug contexts
   std::vector<std::pair<std::string, std::string>> consumer_set;  // --consumer-set key=value
   int64_t window = 0;  // > 0: each consume pass reads only the last `window` records per partition
 };
@@ -226,10 +226,10 @@ void ProduceLoop(rd_kafka_t* rk, const Options& o, int index, int64_t count, dou
         static_cast<int32_t>((sent * o.clients + index) % static_cast<int64_t>(o.partitions));
     rd_kafka_resp_err_t err;
     while (true) {
-      err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()),
-                              RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_VALUE(value.data(), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      err =
+          rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_VALUE(value.data(), value.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
       rd_kafka_poll(rk, 1);
     }
@@ -324,8 +324,7 @@ int RunThroughput(const Options& o) {
         rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(rk);
         std::vector<rd_kafka_message_t*> msgs(10000);
         for (int64_t pass = 0; pass < passes && NowNs() < give_up; ++pass) {
-          rd_kafka_topic_partition_list_t* parts =
-              rd_kafka_topic_partition_list_new(o.partitions);
+          rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(o.partitions);
           int open = 0;
           std::vector<bool> done(static_cast<size_t>(o.partitions), true);
           for (int p = c; p < o.partitions; p += o.clients) {
@@ -378,18 +377,17 @@ int RunThroughput(const Options& o) {
     rd_kafka_destroy(c);
   }
   if (consumed.load() < passes * retained) {
-    Die("consumed " + std::to_string(consumed.load()) + " of " +
-        std::to_string(passes * retained));
+    Die("consumed " + std::to_string(consumed.load()) + " of " + std::to_string(passes * retained));
   }
   std::printf(
       "{\"mode\": \"throughput\", \"records\": %" PRId64 ", \"retained\": %" PRId64
-      ", \"passes\": %" PRId64
-      ", \"consumed\": %" PRId64
+      ", \"passes\": %" PRId64 ", \"consumed\": %" PRId64
       ", \"produce_s\": %.4f, \"produce_rps\": %.0f, \"consume_s\": %.4f, \"consume_rps\": %.0f, "
       "\"consume_mbps\": %.1f, \"consume_wall_s\": %.4f}\n",
       o.records, retained, passes, consumed.load(), produce_s,
       static_cast<double>(o.records) / produce_s, consume_s,
-      static_cast<double>(consumed.load()) / consume_s, static_cast<double>(bytes.load()) / consume_s / 1e6, consume_wall_s);
+      static_cast<double>(consumed.load()) / consume_s,
+      static_cast<double>(bytes.load()) / consume_s / 1e6, consume_wall_s);
   return 0;
 }
 
@@ -430,7 +428,8 @@ int RunLatency(const Options& o) {
           if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->len >= 8) {
             int64_t sent;
             std::memcpy(&sent, m->payload, sizeof(sent));
-            if (sent >= start_ns.load(std::memory_order_relaxed) + warm_ns) mine.push_back(now - sent);
+            if (sent >= start_ns.load(std::memory_order_relaxed) + warm_ns)
+              mine.push_back(now - sent);
             received.fetch_add(1, std::memory_order_relaxed);
           }
           rd_kafka_message_destroy(m);
@@ -475,7 +474,8 @@ int RunLatency(const Options& o) {
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
   std::printf("{\"mode\": \"latency\", \"rate\": %.0f, \"achieved_rps\": %.0f, \"sent\": %" PRId64
-              ", \"received\": %" PRId64 ", \"measured\": %zu, \"p50_ms\": %.3f, "
+              ", \"received\": %" PRId64
+              ", \"measured\": %zu, \"p50_ms\": %.3f, "
               "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f}\n",
               o.rate, static_cast<double>(sent) / actual_s, sent, received.load(), all.size(),
               Percentile(all, 0.5), Percentile(all, 0.99), Percentile(all, 0.999),
