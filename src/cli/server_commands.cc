@@ -28,6 +28,7 @@ struct ServerFlags {
   kafka::BrokerRoleOptions broker;
   std::string auto_create_topics = "true";
   bool fsync_every_append = false;
+  std::string fetch_sendfile = "true";
   int32_t num_partitions = 1;
   registry::RegistryRoleOptions registry;
   archive::ArchiverRoleOptions archiver;
@@ -54,6 +55,11 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->check(CLI::Range(1, 100000));
   cmd->add_flag("--fsync-every-append", f->fsync_every_append,
                 "fsync every produced batch before acknowledging it");
+  cmd->add_option("--fetch-sendfile", f->fetch_sendfile,
+                  "true|false: write the stored batches of Fetch responses with sendfile(2) "
+                  "from the segment file (false: read and copy them)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--io-threads", f->broker.io_threads, "Kafka network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -99,6 +105,7 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
 // Applies the flags that need a conversion.
 void Finish(ServerFlags* f) {
   f->broker.auto_create_topics = f->auto_create_topics == "true";
+  f->broker.fetch_sendfile = f->fetch_sendfile == "true";
   f->runtime.log_options.num_partitions = f->num_partitions;
   f->runtime.log_options.fsync_every_append = f->fsync_every_append;
   f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);

@@ -22,6 +22,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   bo.io_threads = options_.io_threads;
   bo.limits = options_.limits;
   bo.auto_create_topics = options_.auto_create_topics;
+  bo.sendfile = options_.fetch_sendfile;
   ASSIGN_OR_RETURN(bo.cluster_id, LoadOrCreateClusterId(io::JoinPath(data, "broker")));
 
   // Consumer groups and idempotent producers (kafka/group/README.md).

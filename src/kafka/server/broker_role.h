@@ -40,6 +40,10 @@ struct BrokerRoleOptions {
   // offsets.topic.num.partitions: partitions of __consumer_offsets when it is
   // created. Default: 50.
   int32_t offsets_topic_num_partitions = 50;
+  // Write the stored batches of plaintext Fetch responses with sendfile(2)
+  // from the segment file (BrokerOptions::sendfile); false reads and copies
+  // them (for comparison). Default: true.
+  bool fetch_sendfile = true;
 };
 
 class BrokerRole final : public runtime::Role {
