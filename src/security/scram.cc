@@ -182,8 +182,8 @@ Result<std::string> RandomBytes(size_t n) {
   return out;
 }
 
-Result<std::string> SaltPassword(ScramMechanism m, std::string_view password,
-                                 std::string_view salt, int32_t iterations) {
+Result<std::string> SaltPassword(ScramMechanism m, std::string_view password, std::string_view salt,
+                                 int32_t iterations) {
   if (iterations < 1) return Status::InvalidArgument("iterations must be positive");
   std::string out(DigestSize(m), '\0');
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
@@ -457,7 +457,14 @@ Result<std::string> ScramServer::Step(std::string_view client_message) {
       if (fin.channel_binding != gs2_header_) {
         return Status::InvalidArgument("SCRAM: channel binding does not match");
       }
-      if (fin.nonce != nonce_) return Status::InvalidArgument("SCRAM: nonce mismatch");
+      // Kafka's rule (ScramSaslServer): the nonce must END with the
+      // server's combined nonce. librdkafka sends the client nonce twice
+      // (client nonce + the server's client+server nonce), which Kafka
+      // accepts; the proof still covers the message as sent.
+      if (fin.nonce.size() < nonce_.size() ||
+          fin.nonce.compare(fin.nonce.size() - nonce_.size(), nonce_.size(), nonce_) != 0) {
+        return Status::InvalidArgument("SCRAM: nonce mismatch");
+      }
       if (!cred_ || fin.proof.size() != DigestSize(mechanism_)) {
         return Status::InvalidArgument(std::string(kAuthFailed));
       }

@@ -60,8 +60,8 @@ struct ScramCredential {
 Result<std::string> RandomBytes(size_t n);
 
 // PBKDF2 of `password` with `salt` and `iterations` (the SaltedPassword).
-Result<std::string> SaltPassword(ScramMechanism m, std::string_view password,
-                                 std::string_view salt, int32_t iterations);
+Result<std::string> SaltPassword(ScramMechanism m, std::string_view password, std::string_view salt,
+                                 int32_t iterations);
 // The credential of a SaltedPassword (AlterUserScramCredentials carries one).
 Result<ScramCredential> CredentialFromSaltedPassword(ScramMechanism m, std::string_view salt,
                                                      int32_t iterations,
@@ -94,12 +94,12 @@ Result<PlainMessage> ParsePlainMessage(std::string_view msg);
 
 // client-first-message (RFC 5802 §7).
 struct ClientFirstMessage {
-  std::string gs2_header;  // e.g. "n,," (what "c=" must echo)
-  std::string authzid;     // from "a=", unescaped; may be empty
-  std::string username;    // from "n=", unescaped
-  std::string nonce;       // from "r="
-  std::string bare;        // client-first-message-bare, verbatim
-  bool token_auth = false; // Kafka's "tokenauth=true" extension
+  std::string gs2_header;   // e.g. "n,," (what "c=" must echo)
+  std::string authzid;      // from "a=", unescaped; may be empty
+  std::string username;     // from "n=", unescaped
+  std::string nonce;        // from "r="
+  std::string bare;         // client-first-message-bare, verbatim
+  bool token_auth = false;  // Kafka's "tokenauth=true" extension
 };
 Result<ClientFirstMessage> ParseClientFirstMessage(std::string_view msg);
 
@@ -158,7 +158,7 @@ class ScramServer {
   std::string username_;
   std::optional<ScramCredential> cred_;  // nullopt: unknown user
   std::string gs2_header_;
-  std::string nonce_;  // combined client+server nonce
+  std::string nonce_;                // combined client+server nonce
   std::string auth_message_prefix_;  // client-first-bare "," server-first
   std::string nonce_override_;
 };

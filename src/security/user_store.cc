@@ -1,5 +1,7 @@
 #include "security/user_store.h"
 
+#include "security/private_file.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -18,7 +20,9 @@ using json = nlohmann::json;
 
 std::string Join(const std::string& dir, const char* name) { return dir + "/" + name; }
 
-Status MakeDir(const std::string& dir) {
+}  // namespace
+
+Status MakePrivateDir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) == 0) return Status::OK();
   if (errno != EEXIST) return Status::FromErrno(errno, "mkdir " + dir);
   struct stat st {};
@@ -27,8 +31,7 @@ Status MakeDir(const std::string& dir) {
   return Status::OK();
 }
 
-// The whole file; NotFound when it does not exist.
-Result<std::string> ReadAll(const std::string& path) {
+Result<std::string> ReadPrivateFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path);
@@ -55,9 +58,8 @@ Result<std::string> ReadAll(const std::string& path) {
   return out;
 }
 
-// Writes `contents` to `path` atomically with mode 0600: temp file, fsync,
-// rename, fsync of the directory.
-Status WriteOwnerOnly(const std::string& dir, const std::string& path, const std::string& contents) {
+Status WritePrivateFile(const std::string& dir, const std::string& path,
+                        const std::string& contents) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
@@ -94,6 +96,8 @@ Status WriteOwnerOnly(const std::string& dir, const std::string& path, const std
   if (rc != 0) return Status::FromErrno(err, "fsync " + dir);
   return Status::OK();
 }
+
+namespace {
 
 Result<std::map<std::string, std::map<ScramMechanism, ScramCredential>>> Parse(
     const std::string& path, const std::string& text) {
@@ -174,7 +178,7 @@ class FileLock {
 }  // namespace
 
 Result<std::unique_ptr<UserStore>> UserStore::Open(std::string dir) {
-  RETURN_IF_ERROR(MakeDir(dir));
+  RETURN_IF_ERROR(MakePrivateDir(dir));
   std::unique_ptr<UserStore> s(new UserStore(std::move(dir)));
   {
     std::lock_guard<std::mutex> l(s->mu_);
@@ -199,7 +203,7 @@ Status UserStore::RefreshLocked() {
       mtime_ns_ == mtime) {
     return Status::OK();
   }
-  auto text = ReadAll(path);
+  auto text = ReadPrivateFile(path);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) {
       users_.clear();
@@ -216,8 +220,7 @@ Status UserStore::RefreshLocked() {
   return Status::OK();
 }
 
-Result<std::optional<ScramCredential>> UserStore::Find(const std::string& user,
-                                                       ScramMechanism m) {
+Result<std::optional<ScramCredential>> UserStore::Find(const std::string& user, ScramMechanism m) {
   std::lock_guard<std::mutex> l(mu_);
   RETURN_IF_ERROR(RefreshLocked());
   auto it = users_.find(user);
@@ -254,7 +257,7 @@ Status UserStore::Modify(const std::function<Status(Users*)>& fn) {
   Users next = users_;
   RETURN_IF_ERROR(fn(&next));
   const std::string path = Join(dir_, kUsersFileName);
-  RETURN_IF_ERROR(WriteOwnerOnly(dir_, path, Serialize(next)));
+  RETURN_IF_ERROR(WritePrivateFile(dir_, path, Serialize(next)));
   users_ = std::move(next);
   loaded_ = false;  // pick up the new file's identity on the next read
   return RefreshLocked();
@@ -313,8 +316,8 @@ void FailedAuthLimiter::RecordFailure(const std::string& address, int64_t now_ms
     // Forget the address whose last failure is oldest.
     auto oldest = failures_.begin();
     for (auto it = failures_.begin(); it != failures_.end(); ++it) {
-      if (it->second.empty() || (!oldest->second.empty() &&
-                                 it->second.back() < oldest->second.back())) {
+      if (it->second.empty() ||
+          (!oldest->second.empty() && it->second.back() < oldest->second.back())) {
         oldest = it;
       }
     }

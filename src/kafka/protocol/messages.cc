@@ -827,6 +827,99 @@ Status SerdeIncrementalAlterConfigsResponse(Io& io, IncrementalAlterConfigsRespo
   return io.Tags();
 }
 
+// ------------------------------------------------------------ SASL, KIP-554
+
+template <typename Io>
+Status SerdeSaslHandshakeRequest(Io& io, SaslHandshakeRequest& m, int16_t) {
+  return io.String(m.mechanism);
+}
+
+template <typename Io>
+Status SerdeSaslHandshakeResponse(Io& io, SaslHandshakeResponse& m, int16_t) {
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  return io.StringArray(m.mechanisms);
+}
+
+template <typename Io>
+Status SerdeSaslAuthenticateRequest(Io& io, SaslAuthenticateRequest& m, int16_t) {
+  RETURN_IF_ERROR(io.Bytes(m.auth_bytes));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeSaslAuthenticateResponse(Io& io, SaslAuthenticateResponse& m, int16_t v) {
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(io.Bytes(m.auth_bytes));
+  if (v >= 1) RETURN_IF_ERROR(io.Int64(m.session_lifetime_ms));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeUserScramCredentialsRequest(Io& io, DescribeUserScramCredentialsRequest& m,
+                                                int16_t) {
+  RETURN_IF_ERROR(io.NullableArray(
+      m.users, true, 2, [&](Io& io, DescribeUserScramCredentialsRequest::User& u) -> Status {
+        RETURN_IF_ERROR(io.String(u.name));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeUserScramCredentialsResponse(Io& io, DescribeUserScramCredentialsResponse& m,
+                                                 int16_t) {
+  using Resp = DescribeUserScramCredentialsResponse;
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(io.Array(m.results, 5, [&](Io& io, Resp::Result& r) -> Status {
+    RETURN_IF_ERROR(io.String(r.user));
+    RETURN_IF_ERROR(io.Error(r.error_code));
+    RETURN_IF_ERROR(io.NullableString(r.error_message));
+    RETURN_IF_ERROR(io.Array(r.credential_infos, 6, [&](Io& io, Resp::CredentialInfo& c) -> Status {
+      RETURN_IF_ERROR(io.Int8(c.mechanism));
+      RETURN_IF_ERROR(io.Int32(c.iterations));
+      return io.Tags();
+    }));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeAlterUserScramCredentialsRequest(Io& io, AlterUserScramCredentialsRequest& m, int16_t) {
+  using Req = AlterUserScramCredentialsRequest;
+  RETURN_IF_ERROR(io.Array(m.deletions, 3, [&](Io& io, Req::Deletion& d) -> Status {
+    RETURN_IF_ERROR(io.String(d.name));
+    RETURN_IF_ERROR(io.Int8(d.mechanism));
+    return io.Tags();
+  }));
+  RETURN_IF_ERROR(io.Array(m.upsertions, 9, [&](Io& io, Req::Upsertion& u) -> Status {
+    RETURN_IF_ERROR(io.String(u.name));
+    RETURN_IF_ERROR(io.Int8(u.mechanism));
+    RETURN_IF_ERROR(io.Int32(u.iterations));
+    RETURN_IF_ERROR(io.Bytes(u.salt));
+    RETURN_IF_ERROR(io.Bytes(u.salted_password));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeAlterUserScramCredentialsResponse(Io& io, AlterUserScramCredentialsResponse& m,
+                                              int16_t) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(
+      io.Array(m.results, 4, [&](Io& io, AlterUserScramCredentialsResponse::Result& r) -> Status {
+        RETURN_IF_ERROR(io.String(r.user));
+        RETURN_IF_ERROR(io.Error(r.error_code));
+        RETURN_IF_ERROR(io.NullableString(r.error_message));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
 }  // namespace
 
 BRAID_DEFINE_CODEC(ProduceRequest, SerdeProduceRequest)
@@ -903,6 +996,14 @@ BRAID_DEFINE_CODEC(IncrementalAlterConfigsRequest, SerdeIncrementalAlterConfigsR
 BRAID_DEFINE_CODEC(IncrementalAlterConfigsResponse, SerdeIncrementalAlterConfigsResponse)
 BRAID_DEFINE_CODEC(OffsetDeleteRequest, SerdeOffsetDeleteRequest)
 BRAID_DEFINE_CODEC(OffsetDeleteResponse, SerdeOffsetDeleteResponse)
+BRAID_DEFINE_CODEC(SaslHandshakeRequest, SerdeSaslHandshakeRequest)
+BRAID_DEFINE_CODEC(SaslHandshakeResponse, SerdeSaslHandshakeResponse)
+BRAID_DEFINE_CODEC(SaslAuthenticateRequest, SerdeSaslAuthenticateRequest)
+BRAID_DEFINE_CODEC(SaslAuthenticateResponse, SerdeSaslAuthenticateResponse)
+BRAID_DEFINE_CODEC(DescribeUserScramCredentialsRequest, SerdeDescribeUserScramCredentialsRequest)
+BRAID_DEFINE_CODEC(DescribeUserScramCredentialsResponse, SerdeDescribeUserScramCredentialsResponse)
+BRAID_DEFINE_CODEC(AlterUserScramCredentialsRequest, SerdeAlterUserScramCredentialsRequest)
+BRAID_DEFINE_CODEC(AlterUserScramCredentialsResponse, SerdeAlterUserScramCredentialsResponse)
 
 #undef BRAID_DEFINE_CODEC
 

@@ -60,8 +60,7 @@ TEST(Scram, Rfc7677ExampleClient) {
 Status RunExchange(ScramMechanism m, const std::optional<ScramCredential>& stored,
                    const std::string& user, const std::string& password) {
   ScramServer server(
-      m,
-      [&](const std::string&) -> Result<std::optional<ScramCredential>> { return stored; },
+      m, [&](const std::string&) -> Result<std::optional<ScramCredential>> { return stored; },
       "fake-key");
   ScramClient client(m, user, password);
   ASSIGN_OR_RETURN(std::string sf, server.Step(client.FirstMessage()));
@@ -92,9 +91,9 @@ TEST(Scram, ServerRefusesMalformedAndOutOfOrderMessages) {
   auto lookup = [&](const std::string&) -> Result<std::optional<ScramCredential>> {
     return std::optional<ScramCredential>(*cred);
   };
-  for (const char* bad : {"", "n,,", "n,,r=abc", "p=tls-unique,,n=a,r=b", "n,,n=a", "n,,n=a,r=",
-                          "n,,n=a=5,r=x", "n,a=b,n=a,r=x", "n,,m=ext,n=a,r=x",
-                          "n,,n=a,r=x,tokenauth=true"}) {
+  for (const char* bad :
+       {"", "n,,", "n,,r=abc", "p=tls-unique,,n=a,r=b", "n,,n=a", "n,,n=a,r=", "n,,n=a=5,r=x",
+        "n,a=b,n=a,r=x", "n,,m=ext,n=a,r=x", "n,,n=a,r=x,tokenauth=true"}) {
     ScramServer s(ScramMechanism::kSha512, lookup, "k");
     EXPECT_FALSE(s.Step(bad).ok()) << bad;
     EXPECT_FALSE(s.Step("n,,n=a,r=x").ok()) << "a failed exchange stays failed";
@@ -102,6 +101,9 @@ TEST(Scram, ServerRefusesMalformedAndOutOfOrderMessages) {
   ScramServer s(ScramMechanism::kSha512, lookup, "k");
   ASSERT_TRUE(s.Step("n,,n=alice,r=abc").ok());
   EXPECT_FALSE(s.Step("c=biws,r=abcWRONG,p=AAAA").ok());
+  ScramServer s2(ScramMechanism::kSha512, lookup, "k");
+  ASSERT_TRUE(s2.Step("n,,n=alice,r=abc").ok());
+  EXPECT_FALSE(s2.Step("c=biws,r=abc,p=AAAA").ok()) << "a prefix of the combined nonce";
   EXPECT_FALSE(s.complete());
   // Oversized input is refused before parsing.
   ScramServer big(ScramMechanism::kSha512, lookup, "k");

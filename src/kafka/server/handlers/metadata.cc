@@ -30,8 +30,9 @@ void Broker::HandleMetadata(const RequestContext& ctx, MetadataRequest& req,
   MetadataResponse resp;
   MetadataResponse::Broker& b = resp.brokers.emplace_back();
   b.node_id = options_.node_id;
-  b.host = advertised_host_;
-  b.port = advertised_port_;
+  const HostPort adv = AdvertisedFor(ctx.conn.listener);  // the client's listener
+  b.host = adv.host;
+  b.port = adv.port;
   resp.cluster_id = options_.cluster_id;
   resp.controller_id = options_.node_id;
   const bool all = version == 0 ? (!req.topics || req.topics->empty()) : !req.topics.has_value();
