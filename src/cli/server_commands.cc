@@ -62,9 +62,13 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--super-users", f->broker.super_users,
-                  "Users that may manage users with the Kafka admin API "
-                  "(AlterUserScramCredentials), comma-separated (default: every SASL user)")
+                  "Users allowed everything (ACLs) and to manage users with the Kafka admin API "
+                  "(AlterUserScramCredentials), comma-separated (default: none; without --acl "
+                  "every SASL user may manage users)")
       ->delimiter(',');
+  cmd->add_flag("--acl", f->broker.acl,
+                "Authorize every Kafka request against ACLs (DATA/security/acls.json, managed "
+                "with CreateAcls/DeleteAcls); no matching ACL: denied");
   cmd->add_option("--max-failed-auth-per-address", f->broker.max_failed_auth_per_address,
                   "Failed SASL authentications from one address within "
                   "--failed-auth-window-ms after which it is refused until the window passes")

@@ -920,6 +920,107 @@ Status SerdeAlterUserScramCredentialsResponse(Io& io, AlterUserScramCredentialsR
   return io.Tags();
 }
 
+// ------------------------------------------------------------------- ACLs
+
+template <typename Io>
+Status SerdeDescribeAclsRequest(Io& io, DescribeAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Int8(m.resource_type_filter));
+  RETURN_IF_ERROR(io.NullableString(m.resource_name_filter));
+  if (v >= 1) RETURN_IF_ERROR(io.Int8(m.pattern_type_filter));
+  RETURN_IF_ERROR(io.NullableString(m.principal_filter));
+  RETURN_IF_ERROR(io.NullableString(m.host_filter));
+  RETURN_IF_ERROR(io.Int8(m.operation));
+  RETURN_IF_ERROR(io.Int8(m.permission_type));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeAclsResponse(Io& io, DescribeAclsResponse& m, int16_t v) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(
+      io.Array(m.resources, 7, [&](Io& io, DescribeAclsResponse::Resource& r) -> Status {
+        RETURN_IF_ERROR(io.Int8(r.resource_type));
+        RETURN_IF_ERROR(io.String(r.resource_name));
+        if (v >= 1) RETURN_IF_ERROR(io.Int8(r.pattern_type));
+        RETURN_IF_ERROR(io.Array(r.acls, 6, [&](Io& io, AclDescription& a) -> Status {
+          RETURN_IF_ERROR(io.String(a.principal));
+          RETURN_IF_ERROR(io.String(a.host));
+          RETURN_IF_ERROR(io.Int8(a.operation));
+          RETURN_IF_ERROR(io.Int8(a.permission_type));
+          return io.Tags();
+        }));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeCreateAclsRequest(Io& io, CreateAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Array(m.creations, 9, [&](Io& io, CreateAclsRequest::Creation& c) -> Status {
+    RETURN_IF_ERROR(io.Int8(c.resource_type));
+    RETURN_IF_ERROR(io.String(c.resource_name));
+    if (v >= 1) RETURN_IF_ERROR(io.Int8(c.resource_pattern_type));
+    RETURN_IF_ERROR(io.String(c.principal));
+    RETURN_IF_ERROR(io.String(c.host));
+    RETURN_IF_ERROR(io.Int8(c.operation));
+    RETURN_IF_ERROR(io.Int8(c.permission_type));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeCreateAclsResponse(Io& io, CreateAclsResponse& m, int16_t) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Array(m.results, 4, [&](Io& io, CreateAclsResponse::Result& r) -> Status {
+    RETURN_IF_ERROR(io.Error(r.error_code));
+    RETURN_IF_ERROR(io.NullableString(r.error_message));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDeleteAclsRequest(Io& io, DeleteAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Array(m.filters, 9, [&](Io& io, DeleteAclsRequest::Filter& f) -> Status {
+    RETURN_IF_ERROR(io.Int8(f.resource_type_filter));
+    RETURN_IF_ERROR(io.NullableString(f.resource_name_filter));
+    if (v >= 1) RETURN_IF_ERROR(io.Int8(f.pattern_type_filter));
+    RETURN_IF_ERROR(io.NullableString(f.principal_filter));
+    RETURN_IF_ERROR(io.NullableString(f.host_filter));
+    RETURN_IF_ERROR(io.Int8(f.operation));
+    RETURN_IF_ERROR(io.Int8(f.permission_type));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDeleteAclsResponse(Io& io, DeleteAclsResponse& m, int16_t v) {
+  using Resp = DeleteAclsResponse;
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Array(m.filter_results, 5, [&](Io& io, Resp::FilterResult& f) -> Status {
+    RETURN_IF_ERROR(io.Error(f.error_code));
+    RETURN_IF_ERROR(io.NullableString(f.error_message));
+    RETURN_IF_ERROR(io.Array(f.matching_acls, 13, [&](Io& io, Resp::MatchingAcl& a) -> Status {
+      RETURN_IF_ERROR(io.Error(a.error_code));
+      RETURN_IF_ERROR(io.NullableString(a.error_message));
+      RETURN_IF_ERROR(io.Int8(a.resource_type));
+      RETURN_IF_ERROR(io.String(a.resource_name));
+      if (v >= 1) RETURN_IF_ERROR(io.Int8(a.pattern_type));
+      RETURN_IF_ERROR(io.String(a.principal));
+      RETURN_IF_ERROR(io.String(a.host));
+      RETURN_IF_ERROR(io.Int8(a.operation));
+      RETURN_IF_ERROR(io.Int8(a.permission_type));
+      return io.Tags();
+    }));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
 }  // namespace
 
 BRAID_DEFINE_CODEC(ProduceRequest, SerdeProduceRequest)
@@ -1004,6 +1105,12 @@ BRAID_DEFINE_CODEC(DescribeUserScramCredentialsRequest, SerdeDescribeUserScramCr
 BRAID_DEFINE_CODEC(DescribeUserScramCredentialsResponse, SerdeDescribeUserScramCredentialsResponse)
 BRAID_DEFINE_CODEC(AlterUserScramCredentialsRequest, SerdeAlterUserScramCredentialsRequest)
 BRAID_DEFINE_CODEC(AlterUserScramCredentialsResponse, SerdeAlterUserScramCredentialsResponse)
+BRAID_DEFINE_CODEC(DescribeAclsRequest, SerdeDescribeAclsRequest)
+BRAID_DEFINE_CODEC(DescribeAclsResponse, SerdeDescribeAclsResponse)
+BRAID_DEFINE_CODEC(CreateAclsRequest, SerdeCreateAclsRequest)
+BRAID_DEFINE_CODEC(CreateAclsResponse, SerdeCreateAclsResponse)
+BRAID_DEFINE_CODEC(DeleteAclsRequest, SerdeDeleteAclsRequest)
+BRAID_DEFINE_CODEC(DeleteAclsResponse, SerdeDeleteAclsResponse)
 
 #undef BRAID_DEFINE_CODEC
 

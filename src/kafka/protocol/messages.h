@@ -869,6 +869,102 @@ struct AlterUserScramCredentialsResponse {
   BRAID_KAFKA_MESSAGE_METHODS(kAlterUserScramCredentials)
 };
 
+// ------------------------------------------ DescribeAcls (29), CreateAcls (30),
+// DeleteAcls (31). Codes: security/acl.h (Kafka's ResourceType, PatternType,
+// AclOperation, AclPermissionType). v0 has no pattern type: LITERAL.
+
+struct DescribeAclsRequest {
+  int8_t resource_type_filter = 1;
+  std::optional<std::string> resource_name_filter;
+  int8_t pattern_type_filter = 3;  // v1+
+  std::optional<std::string> principal_filter;
+  std::optional<std::string> host_filter;
+  int8_t operation = 1;
+  int8_t permission_type = 1;
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeAcls)
+};
+
+struct AclDescription {
+  std::string principal;
+  std::string host;
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+};
+
+struct DescribeAclsResponse {
+  struct Resource {
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t pattern_type = 3;  // v1+
+    std::vector<AclDescription> acls;
+  };
+  int32_t throttle_time_ms = 0;
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  std::vector<Resource> resources;
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeAcls)
+};
+
+struct CreateAclsRequest {
+  struct Creation {
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t resource_pattern_type = 3;  // v1+
+    std::string principal;
+    std::string host;
+    int8_t operation = 0;
+    int8_t permission_type = 0;
+  };
+  std::vector<Creation> creations;
+  BRAID_KAFKA_MESSAGE_METHODS(kCreateAcls)
+};
+
+struct CreateAclsResponse {
+  struct Result {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+  BRAID_KAFKA_MESSAGE_METHODS(kCreateAcls)
+};
+
+struct DeleteAclsRequest {
+  struct Filter {
+    int8_t resource_type_filter = 1;
+    std::optional<std::string> resource_name_filter;
+    int8_t pattern_type_filter = 3;  // v1+
+    std::optional<std::string> principal_filter;
+    std::optional<std::string> host_filter;
+    int8_t operation = 1;
+    int8_t permission_type = 1;
+  };
+  std::vector<Filter> filters;
+  BRAID_KAFKA_MESSAGE_METHODS(kDeleteAcls)
+};
+
+struct DeleteAclsResponse {
+  struct MatchingAcl {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t pattern_type = 3;  // v1+
+    std::string principal;
+    std::string host;
+    int8_t operation = 0;
+    int8_t permission_type = 0;
+  };
+  struct FilterResult {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+    std::vector<MatchingAcl> matching_acls;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<FilterResult> filter_results;
+  BRAID_KAFKA_MESSAGE_METHODS(kDeleteAcls)
+};
+
 #undef BRAID_KAFKA_MESSAGE_METHODS
 
 // The first non-zero error code in a response, for logs: the top-level
@@ -889,6 +985,7 @@ ErrorCode FirstErrorCode(const T& msg) {
   if constexpr (requires { msg.partitions.begin(); }) each(msg.partitions);
   if constexpr (requires { msg.groups.begin(); }) each(msg.groups);
   if constexpr (requires { msg.results.begin(); }) each(msg.results);
+  if constexpr (requires { msg.filter_results.begin(); }) each(msg.filter_results);
   return first;
 }
 
@@ -922,6 +1019,9 @@ ErrorCode FirstErrorCode(const T& msg) {
   X(kSaslHandshake, SaslHandshake)                               \
   X(kSaslAuthenticate, SaslAuthenticate)                         \
   X(kDescribeUserScramCredentials, DescribeUserScramCredentials) \
-  X(kAlterUserScramCredentials, AlterUserScramCredentials)
+  X(kAlterUserScramCredentials, AlterUserScramCredentials)       \
+  X(kDescribeAcls, DescribeAcls)                                 \
+  X(kCreateAcls, CreateAcls)                                     \
+  X(kDeleteAcls, DeleteAcls)
 
 }  // namespace braid::kafka

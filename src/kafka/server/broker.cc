@@ -23,6 +23,7 @@ Broker::Broker(BrokerOptions options, log::Log* log, metrics::Registry* metrics)
       clock_(options_.clock != nullptr ? options_.clock : SystemClock()) {
   RegisterBuiltinApis();
   RegisterSaslApis();
+  RegisterAclApis();
   RegisterMetrics();
 }
 
@@ -188,6 +189,7 @@ Status Broker::Start() {
   so.max_frame_bytes = options_.max_frame_bytes;
   so.limits = options_.limits;
   so.sendfile = options_.sendfile;
+  InstallAuthorization();
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());
   advertised_.clear();

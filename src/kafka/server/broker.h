@@ -40,6 +40,7 @@
 #include "kafka/server/server.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "security/acl.h"
 #include "security/user_store.h"
 
 namespace braid::kafka {
@@ -79,6 +80,11 @@ struct BrokerOptions {
   // SASL-authenticated user. Unauthenticated connections never may.
   // Default: empty.
   std::vector<std::string> super_users;
+  // ACL authorization (handlers/acl.cc): when set (must outlive the
+  // broker), every request is authorized against it and Create/Describe/
+  // DeleteAcls manage it; super_users are always allowed. Null: no
+  // authorization (ACL APIs answer SECURITY_DISABLED). Default: null.
+  security::AclStore* acls = nullptr;
   // Failed authentications from one client address within
   // failed_auth_window_ms after which every further attempt from it fails
   // without its credentials being checked, until the window passes.
@@ -232,6 +238,17 @@ class Broker final : public RequestHandler {
   // Answers `result` after failed_auth_delay_ms.
   void RespondLater(RespondFn respond, HandlerResult result);
   bool MayManageUsers(uint64_t connection_id) const;
+
+  // ACLs (handlers/acl.cc).
+  void RegisterAclApis();
+  // Wraps the registered handlers with their authorization (at Start()).
+  void InstallAuthorization();
+  // The authorizer's decision (true without BrokerOptions::acls); denials
+  // are logged at info (20 lines/s per principal and address), allows at
+  // debug.
+  bool Authorized(const RequestContext& ctx, security::AclOperation op, security::ResourceType type,
+                  std::string_view name);
+  bool MayCreateTopic(const RequestContext& ctx, std::string_view topic);
   void HandleDescribeUserScramCredentials(
       const RequestContext& ctx, DescribeUserScramCredentialsRequest& req,
       const std::function<void(const DescribeUserScramCredentialsResponse&)>& reply);
@@ -284,6 +301,7 @@ class Broker final : public RequestHandler {
   std::map<uint64_t, std::shared_ptr<SaslSession>> sasl_sessions_;  // guarded by sasl_mu_
   std::unique_ptr<security::FailedAuthLimiter> auth_limiter_;
   std::string fake_salt_key_;  // random per process (security::ScramServer)
+  LogLimiter acl_log_limiter_{20, 1000};
   metrics::Counter* sasl_ok_ = nullptr;
   metrics::Counter* sasl_failed_ = nullptr;
   std::atomic<bool> stopped_{false};

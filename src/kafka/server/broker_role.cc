@@ -38,6 +38,14 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   }
   ASSIGN_OR_RETURN(users_, security::UserStore::Open(security::SecurityDir(data)));
   bo.users = users_.get();
+  if (options_.acl) {
+    ASSIGN_OR_RETURN(acls_, security::AclStore::Open(security::SecurityDir(data)));
+    bo.acls = acls_.get();
+    std::string supers;
+    for (const std::string& u : options_.super_users) supers += (supers.empty() ? "" : ",") + u;
+    LOG_INFO("kafka: ACL authorization on ({} ACLs; super users: {})", acls_->size(),
+             supers.empty() ? std::string("none") : supers);
+  }
   bo.sasl_mechanisms = options_.sasl_mechanisms;
   bo.super_users = options_.super_users;
   bo.max_failed_auth_per_address = options_.max_failed_auth_per_address;
@@ -129,6 +137,7 @@ void BrokerRole::Stop() {
   producers_.reset();
   producer_ids_.reset();
   users_.reset();
+  acls_.reset();
 }
 
 void BrokerRole::TickLoop() {

@@ -42,6 +42,9 @@ struct BrokerRoleOptions {
   int max_failed_auth_per_address = 10;
   int64_t failed_auth_window_ms = 60000;
   int32_t failed_auth_delay_ms = 100;
+  // ACL authorization on every listener, with the ACLs in
+  // DATA/security/acls.json (BrokerOptions::acls). Default: false.
+  bool acl = false;
   // auto.create.topics.enable. Default: true.
   bool auto_create_topics = true;
   // Kafka network threads. Default: 2.
@@ -78,6 +81,7 @@ class BrokerRole final : public runtime::Role {
   std::unique_ptr<ProducerStateManager> producers_;
   std::unique_ptr<GroupHandlers> handlers_;
   std::unique_ptr<security::UserStore> users_;
+  std::unique_ptr<security::AclStore> acls_;
   std::unique_ptr<Broker> broker_;  // declared last: destroyed first
   // broker_ while it serves, for degraded() (called from HTTP threads).
   std::atomic<Broker*> live_broker_{nullptr};

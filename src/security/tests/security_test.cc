@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "security/acl.h"
 #include "security/scram.h"
 #include "security/user_store.h"
 
@@ -197,6 +198,83 @@ TEST_F(UserStoreTest, CorruptFileIsAnError) {
   std::ofstream(dir_ + "/users.json")
       << R"({"users":{"a":{"SCRAM-SHA-256":{"salt":"AA==","iterations":4096,"stored_key":"AA==","server_key":"AA=="}}}})";
   EXPECT_FALSE(UserStore::Open(dir_).ok());
+}
+
+TEST_F(UserStoreTest, AclsDecideAsKafkaAndPersist) {
+  auto store = AclStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto bind = [](ResourceType t, std::string name, PatternType p, std::string principal,
+                 AclOperation op, AclPermission perm, std::string host = "*") {
+    AclBinding b;
+    b.resource_type = t;
+    b.resource_name = std::move(name);
+    b.pattern_type = p;
+    b.principal = std::move(principal);
+    b.host = std::move(host);
+    b.operation = op;
+    b.permission = perm;
+    return b;
+  };
+  ASSERT_TRUE((*store)
+                  ->Add({bind(ResourceType::kTopic, "orders", PatternType::kLiteral, "User:alice",
+                              AclOperation::kWrite, AclPermission::kAllow),
+                         bind(ResourceType::kTopic, "logs-", PatternType::kPrefixed, "User:bob",
+                              AclOperation::kRead, AclPermission::kAllow),
+                         bind(ResourceType::kTopic, "logs-private", PatternType::kLiteral,
+                              "User:bob", AclOperation::kAll, AclPermission::kDeny),
+                         bind(ResourceType::kGroup, "*", PatternType::kLiteral, "User:*",
+                              AclOperation::kRead, AclPermission::kAllow, "10.0.0.1")})
+                  .ok());
+  const auto& s = **store;
+  EXPECT_TRUE(
+      s.Authorize("User:alice", "1.2.3.4", AclOperation::kWrite, ResourceType::kTopic, "orders"));
+  // DESCRIBE is implied by WRITE; READ is not.
+  EXPECT_TRUE(s.Authorize("User:alice", "1.2.3.4", AclOperation::kDescribe, ResourceType::kTopic,
+                          "orders"));
+  EXPECT_FALSE(
+      s.Authorize("User:alice", "1.2.3.4", AclOperation::kRead, ResourceType::kTopic, "orders"));
+  EXPECT_FALSE(
+      s.Authorize("User:alice", "1.2.3.4", AclOperation::kWrite, ResourceType::kTopic, "orders2"));
+  EXPECT_TRUE(s.Authorize("User:bob", "h", AclOperation::kRead, ResourceType::kTopic, "logs-app"));
+  EXPECT_FALSE(
+      s.Authorize("User:bob", "h", AclOperation::kRead, ResourceType::kTopic, "logs-private"));
+  EXPECT_FALSE(s.Authorize("User:bob", "h", AclOperation::kRead, ResourceType::kTopic, "log"));
+  // Wildcard principal and name, host-restricted.
+  EXPECT_TRUE(
+      s.Authorize("User:carol", "10.0.0.1", AclOperation::kRead, ResourceType::kGroup, "any"));
+  EXPECT_FALSE(
+      s.Authorize("User:carol", "10.0.0.2", AclOperation::kRead, ResourceType::kGroup, "any"));
+  // No ACL at all: denied.
+  EXPECT_FALSE(s.Authorize("User:alice", "h", AclOperation::kAlter, ResourceType::kCluster,
+                           "kafka-cluster"));
+  AclFilter match;
+  match.resource_type = ResourceType::kTopic;
+  match.resource_name = "logs-private";
+  match.pattern_type = PatternType::kMatch;
+  EXPECT_EQ(s.Find(match).size(), 2u);
+  // Survives a reopen; removal by filter.
+  auto again = AclStore::Open(dir_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->size(), 4u);
+  AclFilter bob;
+  bob.principal = "User:bob";
+  auto removed = (*again)->Remove(bob);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->size(), 2u);
+  EXPECT_EQ((*AclStore::Open(dir_))->size(), 2u);
+  // Invalid bindings are refused.
+  EXPECT_FALSE((*again)
+                   ->Add({bind(ResourceType::kAny, "x", PatternType::kLiteral, "User:a",
+                               AclOperation::kRead, AclPermission::kAllow)})
+                   .ok());
+  EXPECT_FALSE((*again)
+                   ->Add({bind(ResourceType::kTopic, "x", PatternType::kLiteral, "alice",
+                               AclOperation::kRead, AclPermission::kAllow)})
+                   .ok());
+  EXPECT_FALSE((*again)
+                   ->Add({bind(ResourceType::kCluster, "x", PatternType::kLiteral, "User:a",
+                               AclOperation::kAlter, AclPermission::kAllow)})
+                   .ok());
 }
 
 TEST(FailedAuthLimiter, BlocksAfterMaxFailuresWithinWindow) {

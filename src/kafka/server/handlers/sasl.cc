@@ -118,9 +118,16 @@ bool Broker::MayManageUsers(uint64_t connection_id) const {
   if (it == sasl_sessions_.end() || it->second->state != SaslSession::State::kAuthenticated) {
     return false;
   }
-  return options_.super_users.empty() ||
-         std::find(options_.super_users.begin(), options_.super_users.end(), it->second->user) !=
-             options_.super_users.end();
+  const std::string& user = it->second->user;
+  if (std::find(options_.super_users.begin(), options_.super_users.end(), user) !=
+      options_.super_users.end()) {
+    return true;
+  }
+  if (options_.acls != nullptr) {  // with ACLs: ALTER on the cluster (from any host)
+    return options_.acls->Authorize("User:" + user, "*", security::AclOperation::kAlter,
+                                    security::ResourceType::kCluster, "kafka-cluster");
+  }
+  return options_.super_users.empty();
 }
 
 void Broker::RespondLater(RespondFn respond, HandlerResult result) {
