@@ -134,6 +134,26 @@ class AclTest(securitytest.SecureBraidTestCase):
         admin.close()
         self.assertIn("authorizer: DENIED User:alice", self.braid.output())
 
+    def test_tls_client_certificate_principal(self):
+        # A verified client certificate without SASL: the principal is
+        # "User:" + its subject, as Kafka's default principal builder.
+        from test_sasl import kcat
+        admin = self.admin()
+        admin.create_topics([NewTopic("mtls-orders", 1, 1)])
+        admin.create_acls([ACL("User:CN=client-one", "*", ACLOperation.WRITE,
+                               ACLPermissionType.ALLOW,
+                               ResourcePattern(ResourceType.TOPIC, "mtls-orders"))])
+        admin.close()
+        with_cert = dict(self.rdkafka_conf("SSL"), **{
+            "ssl.certificate.location": self.certs["client"],
+            "ssl.key.location": self.certs["client_key"]})
+        p = kcat(with_cert, "-P", "-t", "mtls-orders", input=b"x\ny\n")
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        # Without a certificate the same client is User:ANONYMOUS: denied.
+        p = kcat(self.rdkafka_conf("SSL"), "-P", "-t", "mtls-orders", input=b"z\n")
+        self.assertIn("authorization failed", p.stderr.decode(errors="replace").lower())
+        self.assertIn("DENIED User:ANONYMOUS", self.braid.output_since_last_start())
+
 
 if __name__ == "__main__":
     braidtest.main()

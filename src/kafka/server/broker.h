@@ -174,6 +174,10 @@ class Broker final : public RequestHandler {
   // The connection's principal: "User:NAME" once SASL-authenticated,
   // "User:ANONYMOUS" otherwise. Thread-safe.
   std::string PrincipalOf(uint64_t connection_id) const;
+  // The principal ACLs see: PrincipalOf, or, for a connection that did not
+  // authenticate with SASL but presented a verified TLS client certificate,
+  // "User:" + the certificate's subject (RFC 2253, e.g. "User:CN=client-one").
+  std::string PrincipalFor(const ConnectionInfo& conn) const;
   // Why writes to the log fail now ("" when they do not): the partitions
   // whose last append or fsync failed with a storage error (disk full, I/O
   // error), which Produce answers with KAFKA_STORAGE_ERROR. Thread-safe.

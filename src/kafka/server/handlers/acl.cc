@@ -46,7 +46,7 @@ constexpr std::string_view kCluster = "kafka-cluster";
 bool Broker::Authorized(const RequestContext& ctx, AclOperation op, ResourceType type,
                         std::string_view name) {
   if (options_.acls == nullptr) return true;
-  const std::string principal = PrincipalOf(ctx.conn.id);
+  const std::string principal = PrincipalFor(ctx.conn);
   if (principal.rfind("User:", 0) == 0 &&
       std::find(options_.super_users.begin(), options_.super_users.end(), principal.substr(5)) !=
           options_.super_users.end()) {
@@ -306,7 +306,7 @@ void Broker::InstallAuthorization() {
             return true;
           }
           for (const auto& t : log_->ListTopics()) {
-            if (options_.acls->Authorize(PrincipalOf(ctx.conn.id), "*", AclOperation::kWrite,
+            if (options_.acls->Authorize(PrincipalFor(ctx.conn), "*", AclOperation::kWrite,
                                          ResourceType::kTopic, t.name)) {
               return true;
             }
@@ -422,8 +422,8 @@ void Broker::RegisterAclApis() {
                           resp.results[i].error_message = s.ToString();
                         }
                       } else {
-                        LOG_INFO("authorizer: {} created {} ACL(s) from {}",
-                                 PrincipalOf(ctx.conn.id), add.size(), ctx.conn.peer);
+                        LOG_INFO("authorizer: {} created {} ACL(s) from {}", PrincipalFor(ctx.conn),
+                                 add.size(), ctx.conn.peer);
                       }
                     }
                     reply(resp);

@@ -112,6 +112,16 @@ std::string Broker::PrincipalOf(uint64_t connection_id) const {
   return "User:" + it->second->user;
 }
 
+std::string Broker::PrincipalFor(const ConnectionInfo& conn) const {
+  std::string p = PrincipalOf(conn.id);
+  if (p == "User:ANONYMOUS" && !conn.tls_subject.empty()) {
+    // Kafka's DefaultKafkaPrincipalBuilder: the verified certificate's
+    // distinguished name (RFC 2253), e.g. "User:CN=client-one".
+    return "User:" + conn.tls_subject;
+  }
+  return p;
+}
+
 bool Broker::MayManageUsers(uint64_t connection_id) const {
   std::lock_guard<std::mutex> lock(sasl_mu_);
   auto it = sasl_sessions_.find(connection_id);
