@@ -69,6 +69,11 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
   cmd->add_flag("--acl", f->broker.acl,
                 "Authorize every Kafka request against ACLs (DATA/security/acls.json, managed "
                 "with CreateAcls/DeleteAcls); no matching ACL: denied");
+  cmd->add_option("--authorizer-log", f->broker.authorizer_log,
+                  "denied|all|none: the authorizer's decision log (denied: denials at info, "
+                  "allowed at debug; all: both at info)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"denied", "all", "none"}));
   cmd->add_option("--max-failed-auth-per-address", f->broker.max_failed_auth_per_address,
                   "Failed SASL authentications from one address within "
                   "--failed-auth-window-ms after which it is refused until the window passes")

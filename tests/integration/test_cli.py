@@ -39,6 +39,8 @@ class CliUsageTest(unittest.TestCase):
             (["up"], "--data is required"),
             (["broker", "--data", "/tmp/x", "--num-partitions", "0"], "--num-partitions"),
             (["broker", "--data", "/tmp/x", "--no-such-flag"], "--no-such-flag"),
+            (["broker", "--data", "/tmp/x", "--authorizer-log", "bogus"], "--authorizer-log"),
+            (["broker", "--data", "/tmp/x", "--tls-client-auth", "maybe"], "--tls-client-auth"),
         ]
         for args, message in cases:
             rc, out, err = run(*args)

@@ -85,6 +85,11 @@ struct BrokerOptions {
   // DeleteAcls manage it; super_users are always allowed. Null: no
   // authorization (ACL APIs answer SECURITY_DISABLED). Default: null.
   security::AclStore* acls = nullptr;
+  // The authorizer's decision log (principal, address, operation,
+  // resource, API): "denied" logs denials at info (at most 20 lines/s per
+  // principal and address) and allowed decisions at debug; "all" logs both
+  // at info (same limit); "none" logs neither. Default: "denied".
+  std::string authorizer_log = "denied";
   // Failed authentications from one client address within
   // failed_auth_window_ms after which every further attempt from it fails
   // without its credentials being checked, until the window passes.

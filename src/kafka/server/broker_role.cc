@@ -41,6 +41,7 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   if (options_.acl) {
     ASSIGN_OR_RETURN(acls_, security::AclStore::Open(security::SecurityDir(data)));
     bo.acls = acls_.get();
+    bo.authorizer_log = options_.authorizer_log;
     std::string supers;
     for (const std::string& u : options_.super_users) supers += (supers.empty() ? "" : ",") + u;
     LOG_INFO("kafka: ACL authorization on ({} ACLs; super users: {})", acls_->size(),

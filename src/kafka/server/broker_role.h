@@ -45,6 +45,8 @@ struct BrokerRoleOptions {
   // ACL authorization on every listener, with the ACLs in
   // DATA/security/acls.json (BrokerOptions::acls). Default: false.
   bool acl = false;
+  // BrokerOptions::authorizer_log: denied|all|none. Default: "denied".
+  std::string authorizer_log = "denied";
   // auto.create.topics.enable. Default: true.
   bool auto_create_topics = true;
   // Kafka network threads. Default: 2.

@@ -55,10 +55,12 @@ bool Broker::Authorized(const RequestContext& ctx, AclOperation op, ResourceType
   const std::string host = HostOf(ctx.conn.peer);
   const bool ok = options_.acls->Authorize(principal, host, op, type, name);
   uint64_t suppressed = 0;
-  if (!ok) {
+  const std::string& mode = options_.authorizer_log;
+  if (mode == "none") return ok;
+  if (!ok || mode == "all") {
     if (acl_log_limiter_.Allow(principal + " " + host, &suppressed)) {
-      LOG_INFO("authorizer: DENIED {} from {} {} on {} '{}' ({} v{}){}", principal, host,
-               security::OperationName(op), security::ResourceTypeName(type),
+      LOG_INFO("authorizer: {} {} from {} {} on {} '{}' ({} v{}){}", ok ? "allowed" : "DENIED",
+               principal, host, security::OperationName(op), security::ResourceTypeName(type),
                EscapeForLog(std::string(name), 256), ApiKeyName(ctx.header.api_key),
                ctx.header.api_version,
                suppressed > 0 ? " (" + std::to_string(suppressed) + " similar lines suppressed)"
