@@ -348,5 +348,35 @@ class SaslTest(securitytest.SecureBraidTestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class SaslRateLimitTest(braidtest.BraidTestCase):
+    """Failed authentications are limited per client address: past the limit
+    even the right password is refused, until the window passes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sasl_port = braidtest.free_port()
+        cls.braid_args = ["--listen", "SASL_PLAINTEXT://127.0.0.1:%d" % cls.sasl_port,
+                          "--max-failed-auth-per-address", "2", "--failed-auth-window-ms",
+                          "3000", "--failed-auth-delay-ms", "0"]
+        super().setUpClass()
+
+    def test_failures_are_rate_limited_per_address(self):
+        securitytest.add_user(self.braid.data_dir, "alice", "right-pw")
+
+        def login(pw):
+            r = Raw(self.sasl_port)
+            try:
+                return r.login_plain("alice", pw)
+            finally:
+                r.close()
+        self.assertEqual(login("right-pw"), 0)
+        self.assertEqual(login("wrong"), 58)
+        self.assertEqual(login("wrong"), 58)
+        self.assertEqual(login("right-pw"), 58)  # blocked without checking
+        self.assertIn("too many failed authentications", self.braid.output_since_last_start())
+        time.sleep(3.5)
+        self.assertEqual(login("right-pw"), 0)
+
+
 if __name__ == "__main__":
     braidtest.main()

@@ -27,6 +27,7 @@ struct Broker::SaslSession {
   std::string mechanism;
   std::unique_ptr<security::ScramServer> scram;
   bool complete = false;  // the last SaslStep finished the exchange
+  bool failed = false;    // authentication failed: the connection is closing
   std::string user;       // once authenticated
 };
 
@@ -155,6 +156,10 @@ bool Broker::HandleUnauthenticated(const ConnectionInfo& conn, const std::string
                                    RespondFn& respond) {
   std::shared_ptr<SaslSession> session = Session(conn.id);
   if (session->state == SaslSession::State::kAuthenticated) return false;
+  if (session->failed) {  // frames sent while the failure answer is delayed
+    respond(HandlerResult::Close());
+    return true;
+  }
   if (session->state == SaslSession::State::kHandshaken && session->raw) {
     // A raw SASL token (after SaslHandshake v0): answered by a raw
     // size-prefixed token, or by closing the connection on failure.
@@ -200,6 +205,7 @@ Result<std::string> Broker::SaslStep(const ConnectionInfo& conn, SaslSession& se
                                      std::string_view token) {
   const std::string host = HostOf(conn.peer);
   auto fail = [&](const std::string& user, const Status& why) -> Status {
+    session.failed = true;
     auth_limiter_->RecordFailure(host, NowMs());
     if (sasl_failed_ != nullptr) sasl_failed_->Inc();
     WarnClientInput("authentication failed", host,
@@ -211,6 +217,7 @@ Result<std::string> Broker::SaslStep(const ConnectionInfo& conn, SaslSession& se
   };
   session.complete = false;
   if (auth_limiter_->Blocked(host, NowMs())) {
+    session.failed = true;
     if (sasl_failed_ != nullptr) sasl_failed_->Inc();
     WarnClientInput("authentication rate limited", host,
                     "kafka: connection {} from {}: too many failed authentications from this "
