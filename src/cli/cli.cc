@@ -69,6 +69,7 @@ int Main(int argc, char** argv) {
   AddBatchCommands(&app, &exit_code);
   AddMrCommands(&app, &exit_code);
   AddSpeedCommands(&app, &exit_code);
+  AddUsersCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

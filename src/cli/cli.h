@@ -22,5 +22,6 @@ void AddViewsCommands(CLI::App* root, int* exit_code);    // views_commands.cc
 void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
 void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
 void AddSpeedCommands(CLI::App* root, int* exit_code);    // speed_commands.cc
+void AddUsersCommands(CLI::App* root, int* exit_code);    // users_commands.cc
 
 }  // namespace braid::cli

@@ -37,14 +37,60 @@ struct ServerFlags {
   stream::SpeedRoleOptions speed;
   int64_t batch_interval_ms = 15 * 60 * 1000;
   int64_t speed_batch_delay_ms = 10;
+  std::string tls_client_auth;  // "": requested when --tls-ca is given
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
   cmd->add_option("--data", f->runtime.data_dir, "Data directory")->required();
-  cmd->add_option("--listen", f->broker.listen, "HOST:PORT for Kafka clients")
-      ->capture_default_str();
+  cmd->add_option("--listen", f->broker.listen,
+                  "[PROTOCOL://]HOST:PORT for Kafka clients; repeatable. PROTOCOL: PLAINTEXT "
+                  "(default), SSL, SASL_PLAINTEXT, SASL_SSL")
+      ->capture_default_str()
+      ->allow_extra_args(false);
   cmd->add_option("--advertise", f->broker.advertise,
-                  "HOST:PORT clients are told to connect to (default: the listen address)");
+                  "HOST:PORT clients of the n-th --listen are told to connect to; repeatable "
+                  "(default: the listen address)")
+      ->allow_extra_args(false);
+  cmd->add_option("--tls-cert", f->broker.tls.cert_file,
+                  "PEM certificate (chain) of the SSL/SASL_SSL Kafka listeners");
+  cmd->add_option("--tls-key", f->broker.tls.key_file, "PEM private key of --tls-cert");
+  cmd->add_option("--tls-ca", f->broker.tls.ca_file,
+                  "PEM CA certificates that client certificates are verified against");
+  cmd->add_option("--tls-client-auth", f->tls_client_auth,
+                  "none|requested|required: client certificates on TLS listeners (requested and "
+                  "required need --tls-ca; default: requested with --tls-ca, else none)")
+      ->check(CLI::IsMember({"none", "requested", "required"}));
+  cmd->add_option("--sasl-mechanisms", f->broker.sasl_mechanisms,
+                  "SASL mechanisms of the SASL listeners, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--super-users", f->broker.super_users,
+                  "Users allowed everything (ACLs) and to manage users with the Kafka admin API "
+                  "(AlterUserScramCredentials), comma-separated (default: none; without --acl "
+                  "every SASL user may manage users)")
+      ->delimiter(',');
+  cmd->add_flag("--acl", f->broker.acl,
+                "Authorize every Kafka request against ACLs (DATA/security/acls.json, managed "
+                "with CreateAcls/DeleteAcls); no matching ACL: denied");
+  cmd->add_option("--authorizer-log", f->broker.authorizer_log,
+                  "denied|all|none: the authorizer's decision log (denied: denials at info, "
+                  "allowed at debug; all: both at info)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"denied", "all", "none"}));
+  cmd->add_option("--max-failed-auth-per-address", f->broker.max_failed_auth_per_address,
+                  "Failed SASL authentications from one address within "
+                  "--failed-auth-window-ms after which it is refused until the window passes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--failed-auth-window-ms", f->broker.failed_auth_window_ms,
+                  "Window of --max-failed-auth-per-address")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  cmd->add_option("--failed-auth-delay-ms", f->broker.failed_auth_delay_ms,
+                  "Delay of the answer to a failed SASL authentication "
+                  "(connection.failed.authentication.delay.ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
   cmd->add_option("--auto-create-topics", f->auto_create_topics,
                   "true|false: create unknown topics on Metadata/Produce")
       ->capture_default_str()
@@ -109,6 +155,8 @@ void Finish(ServerFlags* f) {
   f->runtime.log_options.num_partitions = f->num_partitions;
   f->runtime.log_options.fsync_every_append = f->fsync_every_append;
   f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);
+  f->broker.tls.require_client_cert = f->tls_client_auth == "required";
+  if (f->tls_client_auth == "none") f->broker.tls.ca_file.clear();
 }
 
 }  // namespace

@@ -27,8 +27,11 @@ class CliUsageTest(unittest.TestCase):
 
     def test_usage_errors_exit_2(self):
         cases = [
-            (["users", "--help"], "unknown command 'users'"),
-            (["users"], "unknown command 'users'"),
+            (["nosuchcmd", "--help"], "unknown command 'nosuchcmd'"),
+            (["nosuchcmd"], "unknown command 'nosuchcmd'"),
+            (["users"], "subcommand is required"),
+            (["users", "add", "bob"], "--data is required"),
+            (["users", "add", "bob", "--data", "/tmp/x", "--iterations", "10"], "--iterations"),
             (["--log-level", "debug", "bogus"], "unknown command 'bogus'"),
             (["archive", "bogus", "--help"], "unknown command 'bogus'"),
             ([], "subcommand is required"),
@@ -36,6 +39,8 @@ class CliUsageTest(unittest.TestCase):
             (["up"], "--data is required"),
             (["broker", "--data", "/tmp/x", "--num-partitions", "0"], "--num-partitions"),
             (["broker", "--data", "/tmp/x", "--no-such-flag"], "--no-such-flag"),
+            (["broker", "--data", "/tmp/x", "--authorizer-log", "bogus"], "--authorizer-log"),
+            (["broker", "--data", "/tmp/x", "--tls-client-auth", "maybe"], "--tls-client-auth"),
         ]
         for args, message in cases:
             rc, out, err = run(*args)

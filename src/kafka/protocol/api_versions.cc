@@ -35,17 +35,24 @@ constexpr ApiInfo kSupported[] = {
     {ApiKey::kSyncGroup, "SyncGroup", 0, 3, 4},
     {ApiKey::kDescribeGroups, "DescribeGroups", 0, 4, 5},
     {ApiKey::kListGroups, "ListGroups", 0, 4, 3},
+    {ApiKey::kSaslHandshake, "SaslHandshake", 0, 1, kNoFlexibleVersion},
     {ApiKey::kApiVersions, "ApiVersions", 0, 3, 3},
     {ApiKey::kCreateTopics, "CreateTopics", 0, 4, 5},
     {ApiKey::kDeleteTopics, "DeleteTopics", 0, 3, 4},
     {ApiKey::kDeleteRecords, "DeleteRecords", 0, 1, 2},
     {ApiKey::kInitProducerId, "InitProducerId", 0, 1, 2},
+    {ApiKey::kDescribeAcls, "DescribeAcls", 0, 1, 2},
+    {ApiKey::kCreateAcls, "CreateAcls", 0, 1, 2},
+    {ApiKey::kDeleteAcls, "DeleteAcls", 0, 1, 2},
     {ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 1, 4},
     {ApiKey::kAlterConfigs, "AlterConfigs", 0, 0, 2},
+    {ApiKey::kSaslAuthenticate, "SaslAuthenticate", 0, 2, 2},
     {ApiKey::kCreatePartitions, "CreatePartitions", 0, 1, 2},
     {ApiKey::kDeleteGroups, "DeleteGroups", 0, 1, 2},
     {ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 0, 1},
     {ApiKey::kOffsetDelete, "OffsetDelete", 0, 0, kNoFlexibleVersion},
+    {ApiKey::kDescribeUserScramCredentials, "DescribeUserScramCredentials", 0, 0, 0},
+    {ApiKey::kAlterUserScramCredentials, "AlterUserScramCredentials", 0, 0, 0},
 };
 
 struct KeyInfo {
@@ -104,6 +111,10 @@ constexpr KeyInfo kAllKeys[] = {
     {"AlterPartitionReassignments", 0},
     {"ListPartitionReassignments", 0},
     {"OffsetDelete", kNoFlexibleVersion},
+    {"DescribeClientQuotas", 1},
+    {"AlterClientQuotas", 1},
+    {"DescribeUserScramCredentials", 0},
+    {"AlterUserScramCredentials", 0},
 };
 
 }  // namespace

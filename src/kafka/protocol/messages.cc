@@ -827,6 +827,200 @@ Status SerdeIncrementalAlterConfigsResponse(Io& io, IncrementalAlterConfigsRespo
   return io.Tags();
 }
 
+// ------------------------------------------------------------ SASL, KIP-554
+
+template <typename Io>
+Status SerdeSaslHandshakeRequest(Io& io, SaslHandshakeRequest& m, int16_t) {
+  return io.String(m.mechanism);
+}
+
+template <typename Io>
+Status SerdeSaslHandshakeResponse(Io& io, SaslHandshakeResponse& m, int16_t) {
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  return io.StringArray(m.mechanisms);
+}
+
+template <typename Io>
+Status SerdeSaslAuthenticateRequest(Io& io, SaslAuthenticateRequest& m, int16_t) {
+  RETURN_IF_ERROR(io.Bytes(m.auth_bytes));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeSaslAuthenticateResponse(Io& io, SaslAuthenticateResponse& m, int16_t v) {
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(io.Bytes(m.auth_bytes));
+  if (v >= 1) RETURN_IF_ERROR(io.Int64(m.session_lifetime_ms));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeUserScramCredentialsRequest(Io& io, DescribeUserScramCredentialsRequest& m,
+                                                int16_t) {
+  RETURN_IF_ERROR(io.NullableArray(
+      m.users, true, 2, [&](Io& io, DescribeUserScramCredentialsRequest::User& u) -> Status {
+        RETURN_IF_ERROR(io.String(u.name));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeUserScramCredentialsResponse(Io& io, DescribeUserScramCredentialsResponse& m,
+                                                 int16_t) {
+  using Resp = DescribeUserScramCredentialsResponse;
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(io.Array(m.results, 5, [&](Io& io, Resp::Result& r) -> Status {
+    RETURN_IF_ERROR(io.String(r.user));
+    RETURN_IF_ERROR(io.Error(r.error_code));
+    RETURN_IF_ERROR(io.NullableString(r.error_message));
+    RETURN_IF_ERROR(io.Array(r.credential_infos, 6, [&](Io& io, Resp::CredentialInfo& c) -> Status {
+      RETURN_IF_ERROR(io.Int8(c.mechanism));
+      RETURN_IF_ERROR(io.Int32(c.iterations));
+      return io.Tags();
+    }));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeAlterUserScramCredentialsRequest(Io& io, AlterUserScramCredentialsRequest& m, int16_t) {
+  using Req = AlterUserScramCredentialsRequest;
+  RETURN_IF_ERROR(io.Array(m.deletions, 3, [&](Io& io, Req::Deletion& d) -> Status {
+    RETURN_IF_ERROR(io.String(d.name));
+    RETURN_IF_ERROR(io.Int8(d.mechanism));
+    return io.Tags();
+  }));
+  RETURN_IF_ERROR(io.Array(m.upsertions, 9, [&](Io& io, Req::Upsertion& u) -> Status {
+    RETURN_IF_ERROR(io.String(u.name));
+    RETURN_IF_ERROR(io.Int8(u.mechanism));
+    RETURN_IF_ERROR(io.Int32(u.iterations));
+    RETURN_IF_ERROR(io.Bytes(u.salt));
+    RETURN_IF_ERROR(io.Bytes(u.salted_password));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeAlterUserScramCredentialsResponse(Io& io, AlterUserScramCredentialsResponse& m,
+                                              int16_t) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(
+      io.Array(m.results, 4, [&](Io& io, AlterUserScramCredentialsResponse::Result& r) -> Status {
+        RETURN_IF_ERROR(io.String(r.user));
+        RETURN_IF_ERROR(io.Error(r.error_code));
+        RETURN_IF_ERROR(io.NullableString(r.error_message));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
+// ------------------------------------------------------------------- ACLs
+
+template <typename Io>
+Status SerdeDescribeAclsRequest(Io& io, DescribeAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Int8(m.resource_type_filter));
+  RETURN_IF_ERROR(io.NullableString(m.resource_name_filter));
+  if (v >= 1) RETURN_IF_ERROR(io.Int8(m.pattern_type_filter));
+  RETURN_IF_ERROR(io.NullableString(m.principal_filter));
+  RETURN_IF_ERROR(io.NullableString(m.host_filter));
+  RETURN_IF_ERROR(io.Int8(m.operation));
+  RETURN_IF_ERROR(io.Int8(m.permission_type));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDescribeAclsResponse(Io& io, DescribeAclsResponse& m, int16_t v) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Error(m.error_code));
+  RETURN_IF_ERROR(io.NullableString(m.error_message));
+  RETURN_IF_ERROR(
+      io.Array(m.resources, 7, [&](Io& io, DescribeAclsResponse::Resource& r) -> Status {
+        RETURN_IF_ERROR(io.Int8(r.resource_type));
+        RETURN_IF_ERROR(io.String(r.resource_name));
+        if (v >= 1) RETURN_IF_ERROR(io.Int8(r.pattern_type));
+        RETURN_IF_ERROR(io.Array(r.acls, 6, [&](Io& io, AclDescription& a) -> Status {
+          RETURN_IF_ERROR(io.String(a.principal));
+          RETURN_IF_ERROR(io.String(a.host));
+          RETURN_IF_ERROR(io.Int8(a.operation));
+          RETURN_IF_ERROR(io.Int8(a.permission_type));
+          return io.Tags();
+        }));
+        return io.Tags();
+      }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeCreateAclsRequest(Io& io, CreateAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Array(m.creations, 9, [&](Io& io, CreateAclsRequest::Creation& c) -> Status {
+    RETURN_IF_ERROR(io.Int8(c.resource_type));
+    RETURN_IF_ERROR(io.String(c.resource_name));
+    if (v >= 1) RETURN_IF_ERROR(io.Int8(c.resource_pattern_type));
+    RETURN_IF_ERROR(io.String(c.principal));
+    RETURN_IF_ERROR(io.String(c.host));
+    RETURN_IF_ERROR(io.Int8(c.operation));
+    RETURN_IF_ERROR(io.Int8(c.permission_type));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeCreateAclsResponse(Io& io, CreateAclsResponse& m, int16_t) {
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Array(m.results, 4, [&](Io& io, CreateAclsResponse::Result& r) -> Status {
+    RETURN_IF_ERROR(io.Error(r.error_code));
+    RETURN_IF_ERROR(io.NullableString(r.error_message));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDeleteAclsRequest(Io& io, DeleteAclsRequest& m, int16_t v) {
+  RETURN_IF_ERROR(io.Array(m.filters, 9, [&](Io& io, DeleteAclsRequest::Filter& f) -> Status {
+    RETURN_IF_ERROR(io.Int8(f.resource_type_filter));
+    RETURN_IF_ERROR(io.NullableString(f.resource_name_filter));
+    if (v >= 1) RETURN_IF_ERROR(io.Int8(f.pattern_type_filter));
+    RETURN_IF_ERROR(io.NullableString(f.principal_filter));
+    RETURN_IF_ERROR(io.NullableString(f.host_filter));
+    RETURN_IF_ERROR(io.Int8(f.operation));
+    RETURN_IF_ERROR(io.Int8(f.permission_type));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
+template <typename Io>
+Status SerdeDeleteAclsResponse(Io& io, DeleteAclsResponse& m, int16_t v) {
+  using Resp = DeleteAclsResponse;
+  RETURN_IF_ERROR(io.Int32(m.throttle_time_ms));
+  RETURN_IF_ERROR(io.Array(m.filter_results, 5, [&](Io& io, Resp::FilterResult& f) -> Status {
+    RETURN_IF_ERROR(io.Error(f.error_code));
+    RETURN_IF_ERROR(io.NullableString(f.error_message));
+    RETURN_IF_ERROR(io.Array(f.matching_acls, 13, [&](Io& io, Resp::MatchingAcl& a) -> Status {
+      RETURN_IF_ERROR(io.Error(a.error_code));
+      RETURN_IF_ERROR(io.NullableString(a.error_message));
+      RETURN_IF_ERROR(io.Int8(a.resource_type));
+      RETURN_IF_ERROR(io.String(a.resource_name));
+      if (v >= 1) RETURN_IF_ERROR(io.Int8(a.pattern_type));
+      RETURN_IF_ERROR(io.String(a.principal));
+      RETURN_IF_ERROR(io.String(a.host));
+      RETURN_IF_ERROR(io.Int8(a.operation));
+      RETURN_IF_ERROR(io.Int8(a.permission_type));
+      return io.Tags();
+    }));
+    return io.Tags();
+  }));
+  return io.Tags();
+}
+
 }  // namespace
 
 BRAID_DEFINE_CODEC(ProduceRequest, SerdeProduceRequest)
@@ -903,6 +1097,20 @@ BRAID_DEFINE_CODEC(IncrementalAlterConfigsRequest, SerdeIncrementalAlterConfigsR
 BRAID_DEFINE_CODEC(IncrementalAlterConfigsResponse, SerdeIncrementalAlterConfigsResponse)
 BRAID_DEFINE_CODEC(OffsetDeleteRequest, SerdeOffsetDeleteRequest)
 BRAID_DEFINE_CODEC(OffsetDeleteResponse, SerdeOffsetDeleteResponse)
+BRAID_DEFINE_CODEC(SaslHandshakeRequest, SerdeSaslHandshakeRequest)
+BRAID_DEFINE_CODEC(SaslHandshakeResponse, SerdeSaslHandshakeResponse)
+BRAID_DEFINE_CODEC(SaslAuthenticateRequest, SerdeSaslAuthenticateRequest)
+BRAID_DEFINE_CODEC(SaslAuthenticateResponse, SerdeSaslAuthenticateResponse)
+BRAID_DEFINE_CODEC(DescribeUserScramCredentialsRequest, SerdeDescribeUserScramCredentialsRequest)
+BRAID_DEFINE_CODEC(DescribeUserScramCredentialsResponse, SerdeDescribeUserScramCredentialsResponse)
+BRAID_DEFINE_CODEC(AlterUserScramCredentialsRequest, SerdeAlterUserScramCredentialsRequest)
+BRAID_DEFINE_CODEC(AlterUserScramCredentialsResponse, SerdeAlterUserScramCredentialsResponse)
+BRAID_DEFINE_CODEC(DescribeAclsRequest, SerdeDescribeAclsRequest)
+BRAID_DEFINE_CODEC(DescribeAclsResponse, SerdeDescribeAclsResponse)
+BRAID_DEFINE_CODEC(CreateAclsRequest, SerdeCreateAclsRequest)
+BRAID_DEFINE_CODEC(CreateAclsResponse, SerdeCreateAclsResponse)
+BRAID_DEFINE_CODEC(DeleteAclsRequest, SerdeDeleteAclsRequest)
+BRAID_DEFINE_CODEC(DeleteAclsResponse, SerdeDeleteAclsResponse)
 
 #undef BRAID_DEFINE_CODEC
 

@@ -780,6 +780,191 @@ struct IncrementalAlterConfigsResponse {
   BRAID_KAFKA_MESSAGE_METHODS(kIncrementalAlterConfigs)
 };
 
+// ---------------------------------------------------------- SaslHandshake (17)
+
+// v0: after the response the SASL tokens follow as raw size-prefixed frames;
+// v1: they travel in SaslAuthenticate requests (KIP-152).
+struct SaslHandshakeRequest {
+  std::string mechanism;
+  BRAID_KAFKA_MESSAGE_METHODS(kSaslHandshake)
+};
+
+struct SaslHandshakeResponse {
+  ErrorCode error_code = ErrorCode::kNone;
+  std::vector<std::string> mechanisms;  // the mechanisms the listener enables
+  BRAID_KAFKA_MESSAGE_METHODS(kSaslHandshake)
+};
+
+// ------------------------------------------------------- SaslAuthenticate (36)
+
+struct SaslAuthenticateRequest {
+  std::string auth_bytes;
+  BRAID_KAFKA_MESSAGE_METHODS(kSaslAuthenticate)
+};
+
+struct SaslAuthenticateResponse {
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  std::string auth_bytes;
+  int64_t session_lifetime_ms = 0;  // v1+; 0: no re-authentication (KIP-368)
+  BRAID_KAFKA_MESSAGE_METHODS(kSaslAuthenticate)
+};
+
+// ------------------------------------------- DescribeUserScramCredentials (50)
+
+// KIP-554. Mechanism codes: 0 unknown, 1 SCRAM-SHA-256, 2 SCRAM-SHA-512.
+struct DescribeUserScramCredentialsRequest {
+  struct User {
+    std::string name;
+  };
+  std::optional<std::vector<User>> users;  // null or empty: every user
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeUserScramCredentials)
+};
+
+struct DescribeUserScramCredentialsResponse {
+  struct CredentialInfo {
+    int8_t mechanism = 0;
+    int32_t iterations = 0;
+  };
+  struct Result {
+    std::string user;
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+    std::vector<CredentialInfo> credential_infos;
+  };
+  int32_t throttle_time_ms = 0;
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  std::vector<Result> results;
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeUserScramCredentials)
+};
+
+// ---------------------------------------------- AlterUserScramCredentials (51)
+
+struct AlterUserScramCredentialsRequest {
+  struct Deletion {
+    std::string name;
+    int8_t mechanism = 0;
+  };
+  struct Upsertion {
+    std::string name;
+    int8_t mechanism = 0;
+    int32_t iterations = 0;
+    std::string salt;
+    std::string salted_password;
+  };
+  std::vector<Deletion> deletions;
+  std::vector<Upsertion> upsertions;
+  BRAID_KAFKA_MESSAGE_METHODS(kAlterUserScramCredentials)
+};
+
+struct AlterUserScramCredentialsResponse {
+  struct Result {
+    std::string user;
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+  BRAID_KAFKA_MESSAGE_METHODS(kAlterUserScramCredentials)
+};
+
+// ------------------------------------------ DescribeAcls (29), CreateAcls (30),
+// DeleteAcls (31). Codes: security/acl.h (Kafka's ResourceType, PatternType,
+// AclOperation, AclPermissionType). v0 has no pattern type: LITERAL.
+
+struct DescribeAclsRequest {
+  int8_t resource_type_filter = 1;
+  std::optional<std::string> resource_name_filter;
+  int8_t pattern_type_filter = 3;  // v1+
+  std::optional<std::string> principal_filter;
+  std::optional<std::string> host_filter;
+  int8_t operation = 1;
+  int8_t permission_type = 1;
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeAcls)
+};
+
+struct AclDescription {
+  std::string principal;
+  std::string host;
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+};
+
+struct DescribeAclsResponse {
+  struct Resource {
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t pattern_type = 3;  // v1+
+    std::vector<AclDescription> acls;
+  };
+  int32_t throttle_time_ms = 0;
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  std::vector<Resource> resources;
+  BRAID_KAFKA_MESSAGE_METHODS(kDescribeAcls)
+};
+
+struct CreateAclsRequest {
+  struct Creation {
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t resource_pattern_type = 3;  // v1+
+    std::string principal;
+    std::string host;
+    int8_t operation = 0;
+    int8_t permission_type = 0;
+  };
+  std::vector<Creation> creations;
+  BRAID_KAFKA_MESSAGE_METHODS(kCreateAcls)
+};
+
+struct CreateAclsResponse {
+  struct Result {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+  BRAID_KAFKA_MESSAGE_METHODS(kCreateAcls)
+};
+
+struct DeleteAclsRequest {
+  struct Filter {
+    int8_t resource_type_filter = 1;
+    std::optional<std::string> resource_name_filter;
+    int8_t pattern_type_filter = 3;  // v1+
+    std::optional<std::string> principal_filter;
+    std::optional<std::string> host_filter;
+    int8_t operation = 1;
+    int8_t permission_type = 1;
+  };
+  std::vector<Filter> filters;
+  BRAID_KAFKA_MESSAGE_METHODS(kDeleteAcls)
+};
+
+struct DeleteAclsResponse {
+  struct MatchingAcl {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+    int8_t resource_type = 0;
+    std::string resource_name;
+    int8_t pattern_type = 3;  // v1+
+    std::string principal;
+    std::string host;
+    int8_t operation = 0;
+    int8_t permission_type = 0;
+  };
+  struct FilterResult {
+    ErrorCode error_code = ErrorCode::kNone;
+    std::optional<std::string> error_message;
+    std::vector<MatchingAcl> matching_acls;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<FilterResult> filter_results;
+  BRAID_KAFKA_MESSAGE_METHODS(kDeleteAcls)
+};
+
 #undef BRAID_KAFKA_MESSAGE_METHODS
 
 // The first non-zero error code in a response, for logs: the top-level
@@ -800,35 +985,43 @@ ErrorCode FirstErrorCode(const T& msg) {
   if constexpr (requires { msg.partitions.begin(); }) each(msg.partitions);
   if constexpr (requires { msg.groups.begin(); }) each(msg.groups);
   if constexpr (requires { msg.results.begin(); }) each(msg.results);
+  if constexpr (requires { msg.filter_results.begin(); }) each(msg.filter_results);
   return first;
 }
 
 // X(key, Name) once per API with a NameRequest/NameResponse pair above, `key`
 // being its ApiKey enumerator: one list for code that must handle every API.
-#define BRAID_KAFKA_FOR_EACH_API(X)                    \
-  X(kProduce, Produce)                                 \
-  X(kFetch, Fetch)                                     \
-  X(kListOffsets, ListOffsets)                         \
-  X(kMetadata, Metadata)                               \
-  X(kOffsetCommit, OffsetCommit)                       \
-  X(kOffsetFetch, OffsetFetch)                         \
-  X(kFindCoordinator, FindCoordinator)                 \
-  X(kJoinGroup, JoinGroup)                             \
-  X(kHeartbeat, Heartbeat)                             \
-  X(kLeaveGroup, LeaveGroup)                           \
-  X(kSyncGroup, SyncGroup)                             \
-  X(kDescribeGroups, DescribeGroups)                   \
-  X(kListGroups, ListGroups)                           \
-  X(kApiVersions, ApiVersions)                         \
-  X(kCreateTopics, CreateTopics)                       \
-  X(kDeleteTopics, DeleteTopics)                       \
-  X(kDeleteRecords, DeleteRecords)                     \
-  X(kInitProducerId, InitProducerId)                   \
-  X(kDescribeConfigs, DescribeConfigs)                 \
-  X(kAlterConfigs, AlterConfigs)                       \
-  X(kCreatePartitions, CreatePartitions)               \
-  X(kDeleteGroups, DeleteGroups)                       \
-  X(kIncrementalAlterConfigs, IncrementalAlterConfigs) \
-  X(kOffsetDelete, OffsetDelete)
+#define BRAID_KAFKA_FOR_EACH_API(X)                              \
+  X(kProduce, Produce)                                           \
+  X(kFetch, Fetch)                                               \
+  X(kListOffsets, ListOffsets)                                   \
+  X(kMetadata, Metadata)                                         \
+  X(kOffsetCommit, OffsetCommit)                                 \
+  X(kOffsetFetch, OffsetFetch)                                   \
+  X(kFindCoordinator, FindCoordinator)                           \
+  X(kJoinGroup, JoinGroup)                                       \
+  X(kHeartbeat, Heartbeat)                                       \
+  X(kLeaveGroup, LeaveGroup)                                     \
+  X(kSyncGroup, SyncGroup)                                       \
+  X(kDescribeGroups, DescribeGroups)                             \
+  X(kListGroups, ListGroups)                                     \
+  X(kApiVersions, ApiVersions)                                   \
+  X(kCreateTopics, CreateTopics)                                 \
+  X(kDeleteTopics, DeleteTopics)                                 \
+  X(kDeleteRecords, DeleteRecords)                               \
+  X(kInitProducerId, InitProducerId)                             \
+  X(kDescribeConfigs, DescribeConfigs)                           \
+  X(kAlterConfigs, AlterConfigs)                                 \
+  X(kCreatePartitions, CreatePartitions)                         \
+  X(kDeleteGroups, DeleteGroups)                                 \
+  X(kIncrementalAlterConfigs, IncrementalAlterConfigs)           \
+  X(kOffsetDelete, OffsetDelete)                                 \
+  X(kSaslHandshake, SaslHandshake)                               \
+  X(kSaslAuthenticate, SaslAuthenticate)                         \
+  X(kDescribeUserScramCredentials, DescribeUserScramCredentials) \
+  X(kAlterUserScramCredentials, AlterUserScramCredentials)       \
+  X(kDescribeAcls, DescribeAcls)                                 \
+  X(kCreateAcls, CreateAcls)                                     \
+  X(kDeleteAcls, DeleteAcls)
 
 }  // namespace braid::kafka

@@ -22,6 +22,8 @@ Broker::Broker(BrokerOptions options, log::Log* log, metrics::Registry* metrics)
       metrics_(metrics),
       clock_(options_.clock != nullptr ? options_.clock : SystemClock()) {
   RegisterBuiltinApis();
+  RegisterSaslApis();
+  RegisterAclApis();
   RegisterMetrics();
 }
 
@@ -168,24 +170,45 @@ Status Broker::Start() {
       }
     }
   }
+  std::vector<BrokerListener> listeners = options_.listeners;
+  if (listeners.empty()) {
+    BrokerListener l;
+    l.listener.listen = options_.listen;
+    l.advertise = options_.advertise;
+    listeners.push_back(std::move(l));
+  }
   ServerOptions so;
-  so.listen = options_.listen;
+  so.listen = listeners[0].listener.listen;
+  for (const BrokerListener& l : listeners) {
+    if (UsesSasl(l.listener.protocol) && options_.users == nullptr) {
+      return Status::InvalidArgument("a SASL listener needs a user store");
+    }
+    so.listeners.push_back(l.listener);
+  }
   so.threads = options_.io_threads;
   so.max_frame_bytes = options_.max_frame_bytes;
   so.limits = options_.limits;
   so.sendfile = options_.sendfile;
+  InstallAuthorization();
   server_ = std::make_unique<Server>(so, this);
   RETURN_IF_ERROR(server_->Start());
-  ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(options_.listen));
-  if (!options_.advertise.empty()) {
-    ASSIGN_OR_RETURN(HostPort adv, ParseHostPort(options_.advertise));
-    advertised_host_ = adv.host;
-    advertised_port_ = adv.port == 0 ? server_->port() : adv.port;
-  } else {
-    advertised_host_ = listen.host;
-    if (advertised_host_ == "0.0.0.0" || advertised_host_ == "::") advertised_host_ = "127.0.0.1";
-    advertised_port_ = server_->port();
+  advertised_.clear();
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const int bound = server_->port(static_cast<int>(i));
+    HostPort a;
+    if (!listeners[i].advertise.empty()) {
+      ASSIGN_OR_RETURN(a, ParseHostPort(listeners[i].advertise));
+      if (a.port == 0) a.port = static_cast<uint16_t>(bound);
+    } else {
+      ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(listeners[i].listener.listen));
+      a.host = listen.host;
+      if (a.host == "0.0.0.0" || a.host == "::") a.host = "127.0.0.1";
+      a.port = static_cast<uint16_t>(bound);
+    }
+    advertised_.push_back(std::move(a));
   }
+  advertised_host_ = advertised_[0].host;
+  advertised_port_ = advertised_[0].port;
   return Status::OK();
 }
 
@@ -201,7 +224,17 @@ void Broker::Stop() {
   for (const auto& op : ops) FinishFetch(op, FetchResponse{});
 }
 
-int Broker::port() const { return server_ ? server_->port() : 0; }
+int Broker::port(int listener) const { return server_ ? server_->port(listener) : 0; }
+
+HostPort Broker::AdvertisedFor(int listener) const {
+  if (listener >= 0 && static_cast<size_t>(listener) < advertised_.size()) {
+    return advertised_[static_cast<size_t>(listener)];
+  }
+  HostPort hp;
+  hp.host = advertised_host_;
+  hp.port = static_cast<uint16_t>(advertised_port_);
+  return hp;
+}
 
 std::string Broker::advertised_address() const {
   return advertised_host_ + ":" + std::to_string(advertised_port_);
@@ -228,6 +261,10 @@ void Broker::OnConnectionOpened(const ConnectionInfo& conn) {
 void Broker::OnConnectionClosed(const ConnectionInfo& conn) {
   LOG_DEBUG("kafka: connection {} from {} closed", conn.id, conn.peer);
   if (connections_ != nullptr) connections_->Add(-1);
+  {
+    std::lock_guard<std::mutex> lock(sasl_mu_);
+    sasl_sessions_.erase(conn.id);
+  }
   // Fetches parked for this connection can never be delivered: drop them now
   // instead of at their deadline.
   std::vector<std::shared_ptr<FetchOp>> orphans;
@@ -262,6 +299,7 @@ void Broker::HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std
   ctx.conn = conn;
   ctx.received_us = clock_->MonotonicMicros();
   if (bytes_in_ != nullptr) bytes_in_->Inc(frame->size() + 4);
+  if (UsesSasl(conn.protocol) && HandleUnauthenticated(conn, *frame, respond)) return;
   Reader r(*frame, 4);
   Status s = DecodeRequestHeader(&r, &ctx.header);
   if (!s.ok()) {

@@ -33,16 +33,28 @@
 #include "base/clock.h"
 #include "base/log_limiter.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "base/strong_type.h"
 #include "kafka/protocol/messages.h"
 #include "kafka/server/api_handler.h"
 #include "kafka/server/server.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "security/acl.h"
+#include "security/user_store.h"
 
 namespace braid::kafka {
 
 class ProducerStateManager;  // kafka/group/producer_state.h
+
+// One listener of the broker and the address Metadata and FindCoordinator
+// give clients that connected through it.
+struct BrokerListener {
+  ListenerOptions listener;
+  // "HOST:PORT" advertised to this listener's clients; "": the listen host
+  // (127.0.0.1 for a wildcard) and the bound port. Default: "".
+  std::string advertise;
+};
 
 struct BrokerOptions {
   // Address to bind, "HOST:PORT" (port 0: any free port).
@@ -52,6 +64,42 @@ struct BrokerOptions {
   // the listen host (127.0.0.1 if it is 0.0.0.0 or ::) and the bound port.
   // Default: "".
   std::string advertise;
+  // The listeners. Empty: one PLAINTEXT listener on `listen` advertising
+  // `advertise`. Default: empty.
+  std::vector<BrokerListener> listeners;
+  // SASL on SASL_PLAINTEXT/SASL_SSL listeners. `users` (must outlive the
+  // broker) holds the SCRAM credentials that PLAIN and SCRAM check; it is
+  // required when a SASL listener exists, and it backs
+  // Describe/AlterUserScramCredentials. Default: null.
+  security::UserStore* users = nullptr;
+  // Mechanisms SaslHandshake offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
+  // Default: all three.
+  std::vector<std::string> sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+  // Users allowed to manage users through the Kafka admin API
+  // (AlterUserScramCredentials, DescribeUserScramCredentials). Empty: every
+  // SASL-authenticated user. Unauthenticated connections never may.
+  // Default: empty.
+  std::vector<std::string> super_users;
+  // ACL authorization (handlers/acl.cc): when set (must outlive the
+  // broker), every request is authorized against it and Create/Describe/
+  // DeleteAcls manage it; super_users are always allowed. Null: no
+  // authorization (ACL APIs answer SECURITY_DISABLED). Default: null.
+  security::AclStore* acls = nullptr;
+  // The authorizer's decision log (principal, address, operation,
+  // resource, API): "denied" logs denials at info (at most 20 lines/s per
+  // principal and address) and allowed decisions at debug; "all" logs both
+  // at info (same limit); "none" logs neither. Default: "denied".
+  std::string authorizer_log = "denied";
+  // Failed authentications from one client address within
+  // failed_auth_window_ms after which every further attempt from it fails
+  // without its credentials being checked, until the window passes.
+  // Default: 10 per 60000 ms.
+  int max_failed_auth_per_address = 10;
+  int64_t failed_auth_window_ms = 60000;
+  // A failed authentication is answered this much later (Kafka's
+  // connection.failed.authentication.delay.ms), then the connection is
+  // closed. Default: 100.
+  int32_t failed_auth_delay_ms = 100;
   // This broker's node id. Default: 0.
   NodeId node_id{0};
   // Cluster id reported in Metadata v2+. Default: "" (use
@@ -121,9 +169,20 @@ class Broker final : public RequestHandler {
   // fetches. Idempotent. Does not close the log.
   void Stop();
 
-  int port() const;
-  // "host:port" as advertised in Metadata (after Start()).
+  // The bound port of listener `listener` (after Start()).
+  int port(int listener = 0) const;
+  // "host:port" as advertised in Metadata to clients of listener 0 (after
+  // Start()).
   std::string advertised_address() const;
+  // What Metadata/FindCoordinator advertise to clients of `listener`.
+  HostPort AdvertisedFor(int listener) const;
+  // The connection's principal: "User:NAME" once SASL-authenticated,
+  // "User:ANONYMOUS" otherwise. Thread-safe.
+  std::string PrincipalOf(uint64_t connection_id) const;
+  // The principal ACLs see: PrincipalOf, or, for a connection that did not
+  // authenticate with SASL but presented a verified TLS client certificate,
+  // "User:" + the certificate's subject (RFC 2253, e.g. "User:CN=client-one").
+  std::string PrincipalFor(const ConnectionInfo& conn) const;
   // Why writes to the log fail now ("" when they do not): the partitions
   // whose last append or fsync failed with a storage error (disk full, I/O
   // error), which Produce answers with KAFKA_STORAGE_ERROR. Thread-safe.
@@ -140,6 +199,7 @@ class Broker final : public RequestHandler {
 
  private:
   struct FetchOp;
+  struct SaslSession;
   using ProduceReply = std::function<void(const ProduceResponse&)>;
 
   void RegisterBuiltinApis();
@@ -168,6 +228,42 @@ class Broker final : public RequestHandler {
       const std::function<void(const IncrementalAlterConfigsResponse&)>& reply);
   void HandleDeleteRecords(const RequestContext& ctx, DeleteRecordsRequest& req,
                            const std::function<void(const DeleteRecordsResponse&)>& reply);
+
+  // SASL (handlers/sasl.cc).
+  void RegisterSaslApis();
+  std::shared_ptr<SaslSession> Session(uint64_t connection_id);
+  // Frames of a SASL listener's connection before it authenticated: raw
+  // tokens after SaslHandshake v0, else only ApiVersions, SaslHandshake
+  // and SaslAuthenticate; true if the frame was handled here.
+  bool HandleUnauthenticated(const ConnectionInfo& conn, const std::string& frame,
+                             RespondFn& respond);
+  void HandleSaslHandshake(const RequestContext& ctx, Reader* body, const RespondFn& respond);
+  void HandleSaslAuthenticate(const RequestContext& ctx, Reader* body, const RespondFn& respond);
+  // One SASL token of the session's mechanism. Ok: the answer token
+  // (complete() tells whether authentication finished); error: the
+  // authentication failed (recorded with the limiter).
+  Result<std::string> SaslStep(const ConnectionInfo& conn, SaslSession& session,
+                               std::string_view token);
+  // Answers `result` after failed_auth_delay_ms.
+  void RespondLater(RespondFn respond, HandlerResult result);
+  bool MayManageUsers(uint64_t connection_id) const;
+
+  // ACLs (handlers/acl.cc).
+  void RegisterAclApis();
+  // Wraps the registered handlers with their authorization (at Start()).
+  void InstallAuthorization();
+  // The authorizer's decision (true without BrokerOptions::acls); denials
+  // are logged at info (20 lines/s per principal and address), allows at
+  // debug.
+  bool Authorized(const RequestContext& ctx, security::AclOperation op, security::ResourceType type,
+                  std::string_view name);
+  bool MayCreateTopic(const RequestContext& ctx, std::string_view topic);
+  void HandleDescribeUserScramCredentials(
+      const RequestContext& ctx, DescribeUserScramCredentialsRequest& req,
+      const std::function<void(const DescribeUserScramCredentialsResponse&)>& reply);
+  void HandleAlterUserScramCredentials(
+      const RequestContext& ctx, AlterUserScramCredentialsRequest& req,
+      const std::function<void(const AlterUserScramCredentialsResponse&)>& reply);
 
   // Fetch v0-3 (handlers/fetch_legacy.cc): wraps `reply` so that each
   // partition's batches are down-converted to magic 0 (v0-1) or 1 (v2-3),
@@ -205,8 +301,18 @@ class Broker final : public RequestHandler {
   Clock* clock_;
   std::unique_ptr<Server> server_;
   std::map<int16_t, ApiHandler> apis_;
-  std::string advertised_host_;
+  std::string advertised_host_;  // listener 0's
   int advertised_port_ = 0;
+  std::vector<HostPort> advertised_;  // per listener
+
+  // SASL state per connection of a SASL listener.
+  mutable std::mutex sasl_mu_;
+  std::map<uint64_t, std::shared_ptr<SaslSession>> sasl_sessions_;  // guarded by sasl_mu_
+  std::unique_ptr<security::FailedAuthLimiter> auth_limiter_;
+  std::string fake_salt_key_;  // random per process (security::ScramServer)
+  LogLimiter acl_log_limiter_{20, 1000};
+  metrics::Counter* sasl_ok_ = nullptr;
+  metrics::Counter* sasl_failed_ = nullptr;
   std::atomic<bool> stopped_{false};
 
   std::mutex producers_mu_;  // serializes recovery; guards recovered_

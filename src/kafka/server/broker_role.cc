@@ -17,8 +17,50 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
   io::FileSystem* fs = io::DefaultFileSystem();
   const std::string& data = rt->data_dir();
   BrokerOptions bo;
-  bo.listen = options_.listen;
-  bo.advertise = options_.advertise;
+  if (options_.listen.empty()) return Status::InvalidArgument("no Kafka listener (--listen)");
+  bool sasl = false;
+  for (size_t i = 0; i < options_.listen.size(); ++i) {
+    BrokerListener l;
+    ASSIGN_OR_RETURN(l.listener, ParseListener(options_.listen[i]));
+    if (UsesTls(l.listener.protocol)) l.listener.tls = options_.tls;
+    sasl = sasl || UsesSasl(l.listener.protocol);
+    if (i < options_.advertise.size()) l.advertise = options_.advertise[i];
+    bo.listeners.push_back(std::move(l));
+  }
+  if (options_.advertise.size() > options_.listen.size()) {
+    return Status::InvalidArgument("more --advertise than --listen addresses");
+  }
+  for (const std::string& m : options_.sasl_mechanisms) {
+    if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512") {
+      return Status::InvalidArgument("unknown SASL mechanism '" + m +
+                                     "' (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)");
+    }
+  }
+  ASSIGN_OR_RETURN(users_, security::UserStore::Open(security::SecurityDir(data)));
+  bo.users = users_.get();
+  if (options_.acl) {
+    ASSIGN_OR_RETURN(acls_, security::AclStore::Open(security::SecurityDir(data)));
+    bo.acls = acls_.get();
+    bo.authorizer_log = options_.authorizer_log;
+    std::string supers;
+    for (const std::string& u : options_.super_users) supers += (supers.empty() ? "" : ",") + u;
+    LOG_INFO("kafka: ACL authorization on ({} ACLs; super users: {})", acls_->size(),
+             supers.empty() ? std::string("none") : supers);
+  }
+  bo.sasl_mechanisms = options_.sasl_mechanisms;
+  bo.super_users = options_.super_users;
+  bo.max_failed_auth_per_address = options_.max_failed_auth_per_address;
+  bo.failed_auth_window_ms = options_.failed_auth_window_ms;
+  bo.failed_auth_delay_ms = options_.failed_auth_delay_ms;
+  if (sasl) {
+    ASSIGN_OR_RETURN(bool any, users_->HasUsers());
+    if (!any) {
+      LOG_WARN(
+          "kafka: SASL listeners are configured but there are no users yet: add one with "
+          "`braid users add NAME --data {}`",
+          data);
+    }
+  }
   bo.io_threads = options_.io_threads;
   bo.limits = options_.limits;
   bo.auto_create_topics = options_.auto_create_topics;
@@ -63,11 +105,18 @@ Status BrokerRole::Start(runtime::Runtime* rt) {
     stopping_ = false;
   }
   ticker_ = std::thread([this] { TickLoop(); });
-  ASSIGN_OR_RETURN(HostPort bound, ParseHostPort(options_.listen));
-  bound.port = static_cast<uint16_t>(broker_->port());
-  std::printf("braid: broker listening on %s (advertised %s, cluster id %s)\n",
-              bound.ToString().c_str(), broker_->advertised_address().c_str(),
-              bo.cluster_id.c_str());
+  for (size_t i = 0; i < bo.listeners.size(); ++i) {
+    const ListenerOptions& l = bo.listeners[i].listener;
+    ASSIGN_OR_RETURN(HostPort bound, ParseHostPort(l.listen));
+    bound.port = static_cast<uint16_t>(broker_->port(static_cast<int>(i)));
+    std::printf("braid: broker listening on %s%s (advertised %s, cluster id %s)\n",
+                l.protocol == SecurityProtocol::kPlaintext && bo.listeners.size() == 1
+                    ? ""
+                    : (std::string(SecurityProtocolName(l.protocol)) + "://").c_str(),
+                bound.ToString().c_str(),
+                broker_->AdvertisedFor(static_cast<int>(i)).ToString().c_str(),
+                bo.cluster_id.c_str());
+  }
   return Status::OK();
 }
 
@@ -89,6 +138,8 @@ void BrokerRole::Stop() {
   coordinator_.reset();
   producers_.reset();
   producer_ids_.reset();
+  users_.reset();
+  acls_.reset();
 }
 
 void BrokerRole::TickLoop() {

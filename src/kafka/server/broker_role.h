@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kafka/group/group_coordinator.h"
 #include "kafka/group/group_handlers.h"
@@ -23,11 +24,29 @@
 namespace braid::kafka {
 
 struct BrokerRoleOptions {
-  // "HOST:PORT" for Kafka clients. Default: "127.0.0.1:9092".
-  std::string listen = "127.0.0.1:9092";
-  // "HOST:PORT" clients are told to connect to. Default: "" (the listen
-  // address; 127.0.0.1 for a wildcard host).
-  std::string advertise;
+  // The Kafka listeners, each "[PROTOCOL://]HOST:PORT" (PLAINTEXT, SSL,
+  // SASL_PLAINTEXT, SASL_SSL; ParseListener). Default: {"127.0.0.1:9092"}.
+  std::vector<std::string> listen = {"127.0.0.1:9092"};
+  // "HOST:PORT" clients are told to connect to, per listener in order;
+  // missing entries: the listen address (127.0.0.1 for a wildcard host).
+  // Default: none.
+  std::vector<std::string> advertise;
+  // TLS of the SSL/SASL_SSL listeners (cert and key required for them).
+  TlsOptions tls;
+  // SASL mechanisms offered; users managers (BrokerOptions). Users live in
+  // DATA/security/users.json (security/user_store.h).
+  std::vector<std::string> sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+  std::vector<std::string> super_users;
+  // Failed-authentication limits (BrokerOptions). Defaults: 10 per 60000
+  // ms, answered after 100 ms.
+  int max_failed_auth_per_address = 10;
+  int64_t failed_auth_window_ms = 60000;
+  int32_t failed_auth_delay_ms = 100;
+  // ACL authorization on every listener, with the ACLs in
+  // DATA/security/acls.json (BrokerOptions::acls). Default: false.
+  bool acl = false;
+  // BrokerOptions::authorizer_log: denied|all|none. Default: "denied".
+  std::string authorizer_log = "denied";
   // auto.create.topics.enable. Default: true.
   bool auto_create_topics = true;
   // Kafka network threads. Default: 2.
@@ -67,6 +86,8 @@ class BrokerRole final : public runtime::Role {
   std::unique_ptr<ProducerIdManager> producer_ids_;
   std::unique_ptr<ProducerStateManager> producers_;
   std::unique_ptr<GroupHandlers> handlers_;
+  std::unique_ptr<security::UserStore> users_;
+  std::unique_ptr<security::AclStore> acls_;
   std::unique_ptr<Broker> broker_;  // declared last: destroyed first
   // broker_ while it serves, for degraded() (called from HTTP threads).
   std::atomic<Broker*> live_broker_{nullptr};

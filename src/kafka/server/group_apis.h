@@ -40,7 +40,20 @@ inline void RegisterGroupApis(Broker* broker, GroupHandlers* h) {
                                                std::function<void(const Name##Response&)> reply) { \
                                              reply(h->Name(ToGroupContext(ctx), req));             \
                                            }))
-  BRAID_GROUP_SYNC_API(FindCoordinator);
+  // FindCoordinator names this broker as the client's listener advertises it.
+  broker->RegisterApi(ApiKey::kFindCoordinator,
+                      TypedApiHandler<FindCoordinatorRequest, FindCoordinatorResponse>(
+                          [h, broker](const RequestContext& ctx, FindCoordinatorRequest& req,
+                                      std::function<void(const FindCoordinatorResponse&)> reply) {
+                            FindCoordinatorResponse resp =
+                                h->FindCoordinator(ToGroupContext(ctx), req);
+                            if (resp.error_code == ErrorCode::kNone) {
+                              const HostPort adv = broker->AdvertisedFor(ctx.conn.listener);
+                              resp.host = adv.host;
+                              resp.port = adv.port;
+                            }
+                            reply(resp);
+                          }));
   BRAID_GROUP_SYNC_API(Heartbeat);
   BRAID_GROUP_SYNC_API(LeaveGroup);
   BRAID_GROUP_SYNC_API(OffsetCommit);

@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -34,6 +35,10 @@
 #include "base/logging.h"
 #include "base/strings.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 namespace braid::kafka {
 
 namespace asio = boost::asio;
@@ -42,6 +47,51 @@ using tcp = asio::ip::tcp;
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
+// The TLS context of a listener: TLS 1.2+, the server's chain and key, and
+// the client CA when configured.
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& o) {
+  if (o.cert_file.empty() || o.key_file.empty()) {
+    return Status::InvalidArgument(
+        "a TLS listener needs a certificate and a key (--tls-cert, --tls-key)");
+  }
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                   ec);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
+    return Status::Internal("TLS: cannot require TLS 1.2: " + OpenSslError());
+  }
+  ctx->use_certificate_chain_file(o.cert_file, ec);
+  if (ec) return Status::InvalidArgument("TLS certificate " + o.cert_file + ": " + ec.message());
+  ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("TLS key " + o.key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::InvalidArgument("TLS key " + o.key_file + " does not match certificate " +
+                                   o.cert_file);
+  }
+  if (!o.ca_file.empty()) {
+    ctx->load_verify_file(o.ca_file, ec);
+    if (ec) return Status::InvalidArgument("TLS CA file " + o.ca_file + ": " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer |
+                             (o.require_client_cert ? asio::ssl::verify_fail_if_no_peer_cert : 0),
+                         ec);
+  } else if (o.require_client_cert) {
+    return Status::InvalidArgument("requiring client certificates needs a CA file (--tls-ca)");
+  }
+  return ctx;
+}
 
 // What every connection of a server shares: the request-bytes budget and
 // the connection counts.
@@ -116,21 +166,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // `socket` belongs to `io`.
   // `socket` belongs to `io`; the connection is already counted in
   // `limits` under `host`.
+  // `tls` (null for plaintext listeners) is the listener's TLS context.
   Connection(tcp::socket socket, asio::io_context& io, ConnectionInfo info, std::string host,
              const ServerOptions& opts, RequestHandler* handler,
              std::shared_ptr<std::atomic<bool>> server_stopped,
-             std::shared_ptr<SharedLimits> limits)
+             std::shared_ptr<SharedLimits> limits, std::shared_ptr<asio::ssl::context> tls)
       : server_stopped_(std::move(server_stopped)),
         limits_(std::move(limits)),
         exec_(io.get_executor()),
         socket_(std::move(socket)),
+        tls_ctx_(std::move(tls)),
         wake_writer_(exec_),
         wake_reader_(exec_),
         budget_timer_(exec_),
         watch_timer_(exec_),
         info_(std::move(info)),
         host_(std::move(host)),
-        max_frame_(opts.max_frame_bytes),
+        max_frame_(UsesSasl(info_.protocol)
+                       ? std::min(opts.max_frame_bytes, opts.max_unauthenticated_frame_bytes)
+                       : opts.max_frame_bytes),
+        full_max_frame_(opts.max_frame_bytes),
         max_in_flight_(opts.max_in_flight_per_connection),
         incomplete_timeout_(std::chrono::milliseconds(opts.limits.incomplete_request_timeout_ms)),
         idle_timeout_(std::chrono::milliseconds(opts.limits.connections_max_idle_ms)),
@@ -147,6 +202,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     boost::system::error_code ec;
     socket_.native_non_blocking(true, ec);
     if (ec) sendfile_ = false;
+    if (tls_ctx_) {
+      tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_ctx_);
+      sendfile_ = false;  // the bytes must go through the TLS record layer
+    }
     handler_->OnConnectionOpened(info_);
     asio::co_spawn(
         exec_, [self] { return self->ReadLoop(); }, asio::detached);
@@ -246,15 +305,66 @@ class Connection : public std::enable_shared_from_this<Connection> {
     co_return true;
   }
 
+  // Socket or TLS reads and writes.
+  asio::awaitable<size_t> ReadSome(asio::mutable_buffer b, boost::system::error_code& ec) {
+    if (tls_)
+      co_return co_await tls_->async_read_some(b, asio::redirect_error(asio::use_awaitable, ec));
+    co_return co_await socket_.async_read_some(b, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  asio::awaitable<void> WriteAll(asio::const_buffer b, boost::system::error_code& ec) {
+    if (tls_) {
+      co_await asio::async_write(*tls_, b, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await asio::async_write(socket_, b, asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // The TLS handshake, bounded by the incomplete-request timeout. False
+  // (connection closed) when it fails: e.g. a plaintext Kafka client.
+  asio::awaitable<bool> Handshake() {
+    boost::system::error_code ec;
+    request_started_ = SteadyClock::now();
+    co_await tls_->async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    request_started_ = SteadyClock::time_point{};
+    if (ec || closed_) {
+      if (!closed_) {
+        WarnClientInput("tls handshake failed", info_.peer,
+                        "kafka: closing connection {} from {}: TLS handshake failed: {}", info_.id,
+                        info_.peer, ec.message());
+      }
+      co_return false;
+    }
+    if (X509* cert = SSL_get1_peer_certificate(tls_->native_handle())) {
+      if (SSL_get_verify_result(tls_->native_handle()) == X509_V_OK) {
+        BIO* bio = BIO_new(BIO_s_mem());
+        if (bio != nullptr) {
+          X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+          char* data = nullptr;
+          const long n = BIO_get_mem_data(bio, &data);
+          if (n > 0 && data != nullptr) info_.tls_subject.assign(data, static_cast<size_t>(n));
+          BIO_free(bio);
+        }
+      }
+      X509_free(cert);
+    }
+    last_activity_ = SteadyClock::now();
+    co_return true;
+  }
+
   asio::awaitable<void> ReadLoop() {
     boost::system::error_code ec;
+    if (tls_ && !co_await Handshake()) {
+      CloseNow();
+      read_done_ = true;
+      co_return;
+    }
     for (;;) {
       // The size prefix; its first byte starts the request's clock.
       unsigned char size_buf[4];
       size_t have = 0;
       while (have < 4) {
-        const size_t n = co_await socket_.async_read_some(
-            asio::buffer(size_buf + have, 4 - have), asio::redirect_error(asio::use_awaitable, ec));
+        const size_t n = co_await ReadSome(asio::buffer(size_buf + have, 4 - have), ec);
         if (ec || closed_) break;
         if (have == 0) request_started_ = SteadyClock::now();
         have += n;
@@ -295,9 +405,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
             break;
           }
         }
-        const size_t n = co_await socket_.async_read_some(
-            asio::buffer(holder->data.data() + got, holder->data.size() - got),
-            asio::redirect_error(asio::use_awaitable, ec));
+        const size_t n = co_await ReadSome(
+            asio::buffer(holder->data.data() + got, holder->data.size() - got), ec);
         if (ec || closed_) {
           ok = false;
           break;
@@ -326,6 +435,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         // Inline when the handler answered right away (on this thread):
         // one hand-over less per request.
         asio::dispatch(self->exec_, [self, slot, r = std::move(r)]() mutable {
+          if (r.authenticated) self->max_frame_ = self->full_max_frame_;
           slot->result = std::move(r);
           slot->done = true;
           self->wake_writer_.cancel();
@@ -349,8 +459,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         if (slot->result.kind == HandlerResult::Kind::kResponse && !slot->result.frame.empty()) {
           if (slot->result.file_parts.empty()) {
-            co_await asio::async_write(socket_, asio::buffer(slot->result.frame),
-                                       asio::redirect_error(asio::use_awaitable, ec));
+            co_await WriteAll(asio::buffer(slot->result.frame), ec);
           } else {
             co_await WriteWithFileParts(slot->result, ec);
           }
@@ -359,6 +468,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
             break;
           }
           last_activity_ = SteadyClock::now();
+        }
+        if (slot->result.close_after) {
+          CloseNow();
+          break;
         }
       }
       if (closed_) break;
@@ -381,8 +494,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     size_t at = 0;
     for (const HandlerResult::FilePart& part : r.file_parts) {
       if (part.at > at) {
-        co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, part.at - at),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        co_await WriteAll(asio::buffer(r.frame.data() + at, part.at - at), ec);
         if (ec) co_return;
         at = part.at;
       }
@@ -394,8 +506,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (ec) co_return;
     }
     if (at < r.frame.size()) {
-      co_await asio::async_write(socket_, asio::buffer(r.frame.data() + at, r.frame.size() - at),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      co_await WriteAll(asio::buffer(r.frame.data() + at, r.frame.size() - at), ec);
       if (ec) co_return;
     }
     if (zero_copy) SetCork(false);  // pushes the last partial segment out
@@ -444,8 +555,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         ec = asio::error::make_error_code(asio::error::misc_errors::eof);
         co_return;
       }
-      co_await asio::async_write(socket_, asio::buffer(buf),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      co_await WriteAll(asio::buffer(buf), ec);
       if (ec) co_return;
       done += n;
     }
@@ -460,13 +570,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<SharedLimits> limits_;
   IoExecutor exec_;
   tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> tls_ctx_;           // null: plaintext
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // over socket_
   asio::steady_timer wake_writer_;
   asio::steady_timer wake_reader_;
   asio::steady_timer budget_timer_;  // the reader's wait for budget
   asio::steady_timer watch_timer_;   // WatchLoop's
   ConnectionInfo info_;
   std::string host_;
-  int32_t max_frame_;
+  int32_t max_frame_;  // on exec_: raised to full_max_frame_ on authentication
+  int32_t full_max_frame_;
   int max_in_flight_;
   std::chrono::milliseconds incomplete_timeout_;
   std::chrono::milliseconds idle_timeout_;
@@ -484,6 +597,46 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 }  // namespace
 
+std::string_view SecurityProtocolName(SecurityProtocol p) {
+  switch (p) {
+    case SecurityProtocol::kPlaintext:
+      return "PLAINTEXT";
+    case SecurityProtocol::kSsl:
+      return "SSL";
+    case SecurityProtocol::kSaslPlaintext:
+      return "SASL_PLAINTEXT";
+    case SecurityProtocol::kSaslSsl:
+      return "SASL_SSL";
+  }
+  return "PLAINTEXT";
+}
+
+Result<ListenerOptions> ParseListener(std::string_view spec) {
+  ListenerOptions l;
+  const size_t sep = spec.find("://");
+  std::string_view addr = spec;
+  if (sep != std::string_view::npos) {
+    const std::string_view proto = spec.substr(0, sep);
+    addr = spec.substr(sep + 3);
+    bool found = false;
+    for (SecurityProtocol p : {SecurityProtocol::kPlaintext, SecurityProtocol::kSsl,
+                               SecurityProtocol::kSaslPlaintext, SecurityProtocol::kSaslSsl}) {
+      if (proto == SecurityProtocolName(p)) {
+        l.protocol = p;
+        found = true;
+      }
+    }
+    if (!found) {
+      return Status::InvalidArgument("unknown security protocol '" + std::string(proto) +
+                                     "' (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)");
+    }
+  }
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(addr));
+  (void)hp;
+  l.listen = std::string(addr);
+  return l;
+}
+
 // One io_context per io thread: a connection lives on one of them (round
 // robin), so its reader, writer and hand-overs need no locks and wake no
 // other thread; only Executor work and log wake-ups cross threads.
@@ -492,9 +645,11 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
   RequestHandler* handler = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> contexts;  // one per io thread
   std::atomic<size_t> next_context{0};
-  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
+  std::vector<ListenerOptions> listeners;                 // options.listeners, or one from `listen`
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // on contexts[0], per listener
+  std::vector<std::shared_ptr<asio::ssl::context>> tls;   // per listener; null: plaintext
   std::vector<std::thread> threads;
-  std::atomic<int> port{0};
+  std::unique_ptr<std::atomic<int>[]> ports;
   std::atomic<bool> stopped{false};
   // Shared with connections: respond callbacks that outlive the server must
   // not post to its io_contexts.
@@ -557,7 +712,9 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
   }
 
   // Runs on contexts[0]; Impl outlives the io threads (Stop() joins).
-  asio::awaitable<void> Accept() {
+  asio::awaitable<void> Accept(int listener) {
+    tcp::acceptor* acceptor = acceptors[static_cast<size_t>(listener)].get();
+    const SecurityProtocol protocol = listeners[static_cast<size_t>(listener)].protocol;
     for (;;) {
       boost::system::error_code ec;
       asio::io_context& io = NextContext();
@@ -575,6 +732,8 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
       socket.set_option(tcp::no_delay(true), ec);
       ConnectionInfo info;
       info.id = next_conn_id.fetch_add(1);
+      info.listener = listener;
+      info.protocol = protocol;
       auto remote = socket.remote_endpoint(ec);
       std::string host = ec ? "?" : remote.address().to_string();
       info.peer = ec ? "?" : host + ":" + std::to_string(remote.port());
@@ -587,9 +746,9 @@ struct Server::Impl : public std::enable_shared_from_this<Server::Impl>, public 
         socket.close(ec);
         continue;
       }
-      auto conn =
-          std::make_shared<Connection>(std::move(socket), io, std::move(info), std::move(host),
-                                       options, handler, stopped_flag, limits);
+      auto conn = std::make_shared<Connection>(std::move(socket), io, std::move(info),
+                                               std::move(host), options, handler, stopped_flag,
+                                               limits, tls[static_cast<size_t>(listener)]);
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stopped.load()) co_return;
@@ -610,7 +769,12 @@ Server::Server(ServerOptions options, RequestHandler* handler)
 
 Server::~Server() { Stop(); }
 
-int Server::port() const { return impl_->port.load(); }
+int Server::port(int listener) const {
+  if (!impl_->ports || listener < 0 || static_cast<size_t>(listener) >= impl_->listeners.size()) {
+    return 0;
+  }
+  return impl_->ports[static_cast<size_t>(listener)].load();
+}
 
 Executor* Server::executor() { return impl_.get(); }
 
@@ -632,22 +796,42 @@ Status Server::Start() {
         "connection limits and timeouts must be positive (max connections per ip, max "
         "connections, incomplete request timeout, connections max idle)");
   }
-  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(impl_->options.listen));
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(hp.host, ec);
-  if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
-  tcp::endpoint ep(addr, hp.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IOError("kafka listen on " + impl_->options.listen + ": " + ec.message());
-  impl_->port = acceptor->local_endpoint().port();
-  impl_->acceptor = std::move(acceptor);
   Impl* impl = impl_.get();
-  asio::co_spawn(
-      *impl_->contexts[0], [impl] { return impl->Accept(); }, asio::detached);
+  impl->listeners = impl->options.listeners;
+  if (impl->listeners.empty()) {
+    ListenerOptions l;
+    l.listen = impl->options.listen;
+    impl->listeners.push_back(std::move(l));
+  }
+  const size_t n = impl->listeners.size();
+  impl->ports = std::make_unique<std::atomic<int>[]>(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ListenerOptions& l = impl->listeners[i];
+    std::shared_ptr<asio::ssl::context> tls;
+    if (UsesTls(l.protocol)) {
+      ASSIGN_OR_RETURN(tls, MakeTlsContext(l.tls));
+    }
+    const std::string where = std::string(SecurityProtocolName(l.protocol)) + "://" + l.listen;
+    ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(l.listen));
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(hp.host, ec);
+    if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());
+    tcp::endpoint ep(addr, hp.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(*impl->contexts[0]);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::IOError("kafka listen on " + where + ": " + ec.message());
+    impl->ports[i] = acceptor->local_endpoint().port();
+    impl->acceptors.push_back(std::move(acceptor));
+    impl->tls.push_back(std::move(tls));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int listener = static_cast<int>(i);
+    asio::co_spawn(
+        *impl->contexts[0], [impl, listener] { return impl->Accept(listener); }, asio::detached);
+  }
   for (auto& io : impl_->contexts) {
     asio::io_context* ctx = io.get();
     impl_->threads.emplace_back([ctx] {
@@ -662,10 +846,10 @@ void Server::Stop() {
   Impl* impl = impl_.get();
   if (impl->stopped.exchange(true)) return;
   impl->stopped_flag->store(true);
-  if (impl->acceptor) {
+  if (!impl->acceptors.empty()) {
     asio::post(*impl->contexts[0], [impl] {
       boost::system::error_code ec;
-      impl->acceptor->close(ec);
+      for (auto& a : impl->acceptors) a->close(ec);
     });
   }
   std::vector<std::shared_ptr<Connection>> conns;

@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,14 @@ struct HandlerResult {
     uint64_t size = 0;
   };
   Kind kind = Kind::kResponse;
+  // Close the connection right after this response is written (a failed
+  // SASL authentication: the client reads the error, then the socket ends).
+  bool close_after = false;
+  // From this response on the connection is authenticated: frames up to
+  // ServerOptions::max_frame_bytes are accepted (before, SASL listeners
+  // accept max_unauthenticated_frame_bytes). Applied before the next frame
+  // is read when the handler answers inline.
+  bool authenticated = false;
   // With file_parts, `frame` holds the frame's other bytes; its size prefix
   // counts every byte on the wire.
   std::string frame;
@@ -63,10 +72,21 @@ struct HandlerResult {
   int16_t error_code = 0;
 
   static HandlerResult Response(std::string frame, std::vector<FilePart> file_parts = {}) {
-    return HandlerResult{Kind::kResponse, std::move(frame), std::move(file_parts)};
+    HandlerResult r;
+    r.frame = std::move(frame);
+    r.file_parts = std::move(file_parts);
+    return r;
   }
-  static HandlerResult NoResponse() { return HandlerResult{Kind::kNoResponse, {}, {}}; }
-  static HandlerResult Close() { return HandlerResult{Kind::kClose, {}, {}}; }
+  static HandlerResult NoResponse() {
+    HandlerResult r;
+    r.kind = Kind::kNoResponse;
+    return r;
+  }
+  static HandlerResult Close() {
+    HandlerResult r;
+    r.kind = Kind::kClose;
+    return r;
+  }
   // Bytes written on the wire for this result.
   uint64_t wire_size() const {
     uint64_t n = frame.size();
@@ -78,9 +98,30 @@ struct HandlerResult {
 // Called exactly once per request; thread-safe; may be called inline.
 using RespondFn = std::function<void(HandlerResult)>;
 
+// A listener's security protocol, as Kafka's listeners= names them.
+enum class SecurityProtocol : uint8_t {
+  kPlaintext,      // PLAINTEXT://
+  kSsl,            // SSL://  (TLS, no SASL)
+  kSaslPlaintext,  // SASL_PLAINTEXT://
+  kSaslSsl,        // SASL_SSL://
+};
+std::string_view SecurityProtocolName(SecurityProtocol p);
+inline bool UsesTls(SecurityProtocol p) {
+  return p == SecurityProtocol::kSsl || p == SecurityProtocol::kSaslSsl;
+}
+inline bool UsesSasl(SecurityProtocol p) {
+  return p == SecurityProtocol::kSaslPlaintext || p == SecurityProtocol::kSaslSsl;
+}
+
 struct ConnectionInfo {
   uint64_t id = 0;   // unique per server
   std::string peer;  // "host:port" of the client
+  int listener = 0;  // index into ServerOptions::listeners
+  SecurityProtocol protocol = SecurityProtocol::kPlaintext;
+  // TLS listeners with a verified client certificate: its subject
+  // (RFC 2253 form, e.g. "CN=alice,O=example"); "" otherwise. Set once the
+  // handshake completed, i.e. before the first request.
+  std::string tls_subject;
 };
 
 class RequestHandler {
@@ -117,9 +158,44 @@ struct ConnectionLimits {
   int64_t connections_max_idle_ms = 600000;
 };
 
-struct ServerOptions {
-  // "HOST:PORT" to bind; port 0 picks a free port. Default: "127.0.0.1:9092".
+// TLS of one listener (OpenSSL through Asio's ssl streams; TLS 1.2+).
+struct TlsOptions {
+  // PEM certificate chain and private key of the server. Required.
+  std::string cert_file;
+  std::string key_file;
+  // PEM CA certificates that client certificates are verified against;
+  // "" accepts no client certificates. Default: "".
+  std::string ca_file;
+  // Whether clients must present a certificate that verifies against
+  // ca_file (Kafka's ssl.client.auth=required); false: optional
+  // (requested when ca_file is set). Default: false.
+  bool require_client_cert = false;
+};
+
+struct ListenerOptions {
+  SecurityProtocol protocol = SecurityProtocol::kPlaintext;
+  // "HOST:PORT" to bind; port 0 picks a free port.
   std::string listen = "127.0.0.1:9092";
+  // For kSsl and kSaslSsl.
+  TlsOptions tls;
+};
+
+// Parses Kafka's listener syntax: "PROTOCOL://HOST:PORT" (PLAINTEXT, SSL,
+// SASL_PLAINTEXT, SASL_SSL) or a bare "HOST:PORT" (PLAINTEXT). TLS options
+// are not part of it.
+Result<ListenerOptions> ParseListener(std::string_view spec);
+
+struct ServerOptions {
+  // "HOST:PORT" to bind when `listeners` is empty (one PLAINTEXT listener);
+  // port 0 picks a free port. Default: "127.0.0.1:9092".
+  std::string listen = "127.0.0.1:9092";
+  // The listeners (each its own acceptor; connections carry its index and
+  // protocol in ConnectionInfo). Default: none (use `listen`).
+  std::vector<ListenerOptions> listeners;
+  // Largest request frame a connection of a SASL listener may send before
+  // it authenticated (Kafka's sasl.server.max.receive.size); larger frames
+  // close the connection. Default: 524288.
+  int32_t max_unauthenticated_frame_bytes = 524288;
   // Io threads, each with its own io_context and connections. Default: 2.
   int threads = 2;
   // Largest accepted request frame (socket.request.max.bytes).
@@ -147,8 +223,8 @@ class Server {
 
   // Binds, listens and starts the io threads.
   Status Start();
-  // The bound port (after Start()).
-  int port() const;
+  // The bound port of listener `listener` (after Start()).
+  int port(int listener = 0) const;
   // The executor of the io threads (valid from construction until
   // destruction; work posted after Stop() is dropped).
   Executor* executor();

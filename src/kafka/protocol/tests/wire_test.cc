@@ -327,7 +327,11 @@ TEST(ApiVersionsTableTest, RangesAndHeaderVersions) {
   EXPECT_FALSE(IsSupportedVersion(0, 8));
   // librdkafka's group/LZ4 features need FindCoordinator min 0 (brief §1.1).
   EXPECT_EQ(FindApi(ApiKey::kFindCoordinator)->min_version, 0);
-  EXPECT_EQ(FindApi(ApiKey::kSaslHandshake), nullptr);
+  EXPECT_EQ(FindApi(ApiKey::kSaslHandshake)->max_version, 1);
+  EXPECT_EQ(FindApi(ApiKey::kSaslAuthenticate)->max_version, 2);
+  EXPECT_EQ(FindApi(ApiKey::kDescribeUserScramCredentials)->first_flexible, 0);
+  EXPECT_EQ(FindApi(ApiKey::kCreateAcls)->max_version, 1);
+  EXPECT_EQ(FindApi(ApiKey::kAddPartitionsToTxn), nullptr);
   for (const ApiInfo& a : SupportedApis()) {
     EXPECT_LE(a.min_version, a.max_version) << a.name;
     EXPECT_EQ(FirstFlexibleVersion(static_cast<int16_t>(a.key)), a.first_flexible) << a.name;

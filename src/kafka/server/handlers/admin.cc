@@ -181,10 +181,22 @@ void Broker::HandleCreatePartitions(
 std::vector<std::pair<std::string, std::string>> Broker::BrokerConfigs() const {
   const auto& lo = log_->options();
   const log::TopicConfig& d = lo.default_topic_config;
+  std::string listeners, advertised;
+  if (options_.listeners.empty()) {
+    listeners = "PLAINTEXT://" + options_.listen;
+    advertised = "PLAINTEXT://" + advertised_address();
+  } else {
+    for (size_t i = 0; i < options_.listeners.size(); ++i) {
+      const ListenerOptions& l = options_.listeners[i].listener;
+      const std::string proto = std::string(SecurityProtocolName(l.protocol)) + "://";
+      listeners += (i ? "," : "") + proto + l.listen;
+      advertised += (i ? "," : "") + proto + AdvertisedFor(static_cast<int>(i)).ToString();
+    }
+  }
   return {
       {"broker.id", std::to_string(options_.node_id.value())},
-      {"advertised.listeners", "PLAINTEXT://" + advertised_address()},
-      {"listeners", "PLAINTEXT://" + options_.listen},
+      {"advertised.listeners", advertised},
+      {"listeners", listeners},
       {"auto.create.topics.enable", options_.auto_create_topics ? "true" : "false"},
       {"num.partitions", std::to_string(lo.num_partitions)},
       {"default.replication.factor", "1"},

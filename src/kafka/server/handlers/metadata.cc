@@ -30,13 +30,19 @@ void Broker::HandleMetadata(const RequestContext& ctx, MetadataRequest& req,
   MetadataResponse resp;
   MetadataResponse::Broker& b = resp.brokers.emplace_back();
   b.node_id = options_.node_id;
-  b.host = advertised_host_;
-  b.port = advertised_port_;
+  const HostPort adv = AdvertisedFor(ctx.conn.listener);  // the client's listener
+  b.host = adv.host;
+  b.port = adv.port;
   resp.cluster_id = options_.cluster_id;
   resp.controller_id = options_.node_id;
   const bool all = version == 0 ? (!req.topics || req.topics->empty()) : !req.topics.has_value();
   if (all) {
     for (const auto& info : log_->ListTopics()) {
+      // With ACLs, topics the principal may not describe are left out.
+      if (!Authorized(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic,
+                      info.name)) {
+        continue;
+      }
       FillTopic(info, options_.node_id, &resp.topics.emplace_back());
     }
   } else {
@@ -45,7 +51,12 @@ void Broker::HandleMetadata(const RequestContext& ctx, MetadataRequest& req,
     for (const auto& name : *req.topics) {
       MetadataResponse::Topic& t = resp.topics.emplace_back();
       t.name = name;
-      ErrorCode ec = EnsureTopic(name, auto_create);
+      if (!Authorized(ctx, security::AclOperation::kDescribe, security::ResourceType::kTopic,
+                      name)) {
+        t.error_code = ErrorCode::kTopicAuthorizationFailed;
+        continue;
+      }
+      ErrorCode ec = EnsureTopic(name, auto_create && MayCreateTopic(ctx, name));
       if (ec != ErrorCode::kNone) {
         t.error_code = ec;
         continue;

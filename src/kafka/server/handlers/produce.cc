@@ -81,7 +81,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
     ErrorCode topic_error = !acks_valid ? ErrorCode::kInvalidRequiredAcks
                             : IsReservedTopicName(topic.name)
                                 ? ErrorCode::kInvalidTopicException  // internal: no client writes
-                                : EnsureTopic(topic.name, /*auto_create=*/true);
+                                : EnsureTopic(topic.name, MayCreateTopic(ctx, topic.name));
     for (auto& part : topic.partitions) {
       ProduceResponse::Partition& rp = rt.partitions.emplace_back();
       rp.partition_index = part.partition_index;

@@ -48,7 +48,7 @@ std::string ReadAll(int fd) {
 class TestHandler : public RequestHandler {
  public:
   Executor* executor = nullptr;
-  void HandleRequest(const ConnectionInfo&, std::shared_ptr<const std::string> frame,
+  void HandleRequest(const ConnectionInfo& conn, std::shared_ptr<const std::string> frame,
                      RespondFn respond) override {
     std::string f = *frame;
     if (!f.empty() && f[0] == 'd') {
@@ -57,6 +57,19 @@ class TestHandler : public RequestHandler {
       respond(HandlerResult::NoResponse());
     } else if (!f.empty() && f[0] == 'c') {
       respond(HandlerResult::Close());
+    } else if (!f.empty() && f[0] == 'a') {  // authenticates the connection
+      HandlerResult r = HandlerResult::Response(Frame(f));
+      r.authenticated = true;
+      respond(std::move(r));
+    } else if (!f.empty() && f[0] == 'x') {  // answers, then closes
+      HandlerResult r = HandlerResult::Response(Frame(f));
+      r.close_after = true;
+      respond(std::move(r));
+    } else if (!f.empty() && f[0] == 'p') {  // names the listener
+      respond(HandlerResult::Response(Frame(std::to_string(conn.listener) + " " +
+                                            std::string(SecurityProtocolName(conn.protocol)))));
+    } else if (!f.empty() && f[0] == 's') {  // big frame: answers its size
+      respond(HandlerResult::Response(Frame(std::to_string(f.size()))));
     } else {
       respond(HandlerResult::Response(Frame(f)));
     }
@@ -127,6 +140,73 @@ TEST(KafkaServerTest, StopWithOpenConnectionsAndPendingTimers) {
   s.Stop();
   EXPECT_EQ(fired.load(), 0);
   ::close(fd);
+}
+
+TEST(KafkaServerTest, ParseListener) {
+  auto l = ParseListener("SASL_SSL://127.0.0.1:9094");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->protocol, SecurityProtocol::kSaslSsl);
+  EXPECT_EQ(l->listen, "127.0.0.1:9094");
+  l = ParseListener("127.0.0.1:9092");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->protocol, SecurityProtocol::kPlaintext);
+  EXPECT_FALSE(ParseListener("TLS://127.0.0.1:1").ok());
+  EXPECT_FALSE(ParseListener("SSL://nohost").ok());
+}
+
+// Several listeners; a SASL listener limits frames until the handler says
+// the connection authenticated; close_after closes after the answer.
+TEST(KafkaServerTest, ListenersAndUnauthenticatedFrameLimit) {
+  TestHandler h;
+  ServerOptions o;
+  ListenerOptions plain;
+  plain.listen = "127.0.0.1:0";
+  ListenerOptions sasl;
+  sasl.listen = "127.0.0.1:0";
+  sasl.protocol = SecurityProtocol::kSaslPlaintext;
+  o.listeners = {plain, sasl};
+  o.max_unauthenticated_frame_bytes = 1000;
+  Server s(o, &h);
+  h.executor = s.executor();
+  ASSERT_TRUE(s.Start().ok());
+  ASSERT_NE(s.port(0), s.port(1));
+
+  int fd = Connect(s.port(1));
+  std::string req = Frame("p") + Frame("x");
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadAll(fd), Frame("1 SASL_PLAINTEXT") + Frame("x"));
+  ::close(fd);
+
+  const std::string big = "s" + std::string(5000, 'y');
+  fd = Connect(s.port(1));  // unauthenticated: the big frame closes
+  req = Frame(big);
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadAll(fd), "");
+  ::close(fd);
+
+  fd = Connect(s.port(1));  // authenticated first: accepted
+  req = Frame("a") + Frame(big) + Frame("c");
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadAll(fd), Frame("a") + Frame("5001"));
+  ::close(fd);
+
+  fd = Connect(s.port(0));  // PLAINTEXT: no such limit
+  req = Frame("p") + Frame(big) + Frame("c");
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadAll(fd), Frame("0 PLAINTEXT") + Frame("5001"));
+  ::close(fd);
+  s.Stop();
+}
+
+TEST(KafkaServerTest, TlsListenerNeedsCertificate) {
+  TestHandler h;
+  ServerOptions o;
+  ListenerOptions tls;
+  tls.listen = "127.0.0.1:0";
+  tls.protocol = SecurityProtocol::kSsl;
+  o.listeners = {tls};
+  Server s(o, &h);
+  EXPECT_FALSE(s.Start().ok());
 }
 
 }  // namespace
