@@ -263,7 +263,7 @@ InitProducerIdResponse GroupHandlers::InitProducerId(const GroupRequestContext& 
     resp.error_code = ErrorCode::kCoordinatorNotAvailable;
     return resp;
   }
-  resp.producer_id = ProducerId(*id);
+  resp.producer_id = *id;
   resp.producer_epoch = ProducerEpoch(0);
   return resp;
 }

@@ -54,7 +54,7 @@ std::shared_ptr<ProducerStateManager::PartitionState> ProducerStateManager::GetS
 }
 
 ProducerCheck ProducerStateManager::CheckLocked(PartitionState* s, const ProducerBatch& b) const {
-  if (b.producer_id < 0 || b.is_control) return {};
+  if (b.producer_id.value() < 0 || b.is_control) return {};
   if (b.base_sequence < 0) return Error(ErrorCode::kOutOfOrderSequenceNumber);
   auto it = s->producers.find(b.producer_id);
   if (it == s->producers.end()) {
@@ -90,9 +90,10 @@ ProducerCheck ProducerStateManager::CheckLocked(PartitionState* s, const Produce
 }
 
 void ProducerStateManager::ApplyLocked(PartitionState* s, const ProducerBatch& b,
-                                       int64_t base_offset) {
-  s->next_offset = std::max(s->next_offset, base_offset + b.last_offset_delta + 1);
-  if (b.producer_id < 0 || b.is_control) return;
+                                       Offset base_offset) {
+  s->next_offset =
+      std::max(s->next_offset, Offset(base_offset.value() + b.last_offset_delta + 1));
+  if (b.producer_id.value() < 0 || b.is_control) return;
   Producer& p = s->producers[b.producer_id];
   if (b.producer_epoch != p.epoch) {
     p.epoch = b.producer_epoch;
@@ -111,19 +112,19 @@ ProducerCheck ProducerStateManager::Check(const TopicPartition& tp, const Produc
 }
 
 void ProducerStateManager::OnAppended(const TopicPartition& tp, const ProducerBatch& batch,
-                                      int64_t base_offset) {
+                                      Offset base_offset) {
   std::lock_guard<std::mutex> lock(mu_);
   ApplyLocked(GetState(tp).get(), batch, base_offset);
 }
 
 void ProducerStateManager::ReplayBatch(const TopicPartition& tp, const ProducerBatch& batch,
-                                       int64_t base_offset) {
+                                       Offset base_offset) {
   OnAppended(tp, batch, base_offset);
 }
 
 Result<ProducerCheck> ProducerStateManager::CheckAndAppend(
     const TopicPartition& tp, const ProducerBatch& batch,
-    const std::function<Result<int64_t>()>& append) {
+    const std::function<Result<Offset>()>& append) {
   std::shared_ptr<PartitionState> s;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -136,7 +137,7 @@ Result<ProducerCheck> ProducerStateManager::CheckAndAppend(
     check = CheckLocked(s.get(), batch);
   }
   if (check.outcome != ProducerCheck::Outcome::kAppend) return check;
-  ASSIGN_OR_RETURN(int64_t base_offset, append());
+  ASSIGN_OR_RETURN(Offset base_offset, append());
   {
     std::lock_guard<std::mutex> lock(mu_);
     ApplyLocked(s.get(), batch, base_offset);
@@ -156,18 +157,18 @@ std::string ProducerStateManager::SnapshotPath(const TopicPartition& tp) const {
 Status ProducerStateManager::WriteSnapshotLocked(const TopicPartition& tp,
                                                  const PartitionState& s) {
   std::string rest;
-  coding::PutBigEndian64(&rest, static_cast<uint64_t>(s.next_offset));
+  coding::PutBigEndian64(&rest, static_cast<uint64_t>(s.next_offset.value()));
   coding::PutBigEndian32(&rest, static_cast<uint32_t>(s.producers.size()));
   for (const auto& [pid, p] : s.producers) {
-    coding::PutBigEndian64(&rest, static_cast<uint64_t>(pid));
-    coding::PutBigEndian16(&rest, static_cast<uint16_t>(p.epoch));
+    coding::PutBigEndian64(&rest, static_cast<uint64_t>(pid.value()));
+    coding::PutBigEndian16(&rest, static_cast<uint16_t>(p.epoch.value()));
     coding::PutBigEndian32(&rest, static_cast<uint32_t>(p.last_seq));
     coding::PutBigEndian64(&rest, static_cast<uint64_t>(p.last_timestamp));
     rest.push_back(static_cast<char>(p.batches.size()));
     for (const CachedBatch& c : p.batches) {
       coding::PutBigEndian32(&rest, static_cast<uint32_t>(c.first_seq));
       coding::PutBigEndian32(&rest, static_cast<uint32_t>(c.last_seq));
-      coding::PutBigEndian64(&rest, static_cast<uint64_t>(c.base_offset));
+      coding::PutBigEndian64(&rest, static_cast<uint64_t>(c.base_offset.value()));
     }
   }
   std::string file(kSnapshotMagic, 4);
@@ -196,8 +197,8 @@ Status ProducerStateManager::WriteSnapshots() {
   return first;
 }
 
-Result<int64_t> ProducerStateManager::LoadSnapshot(const TopicPartition& tp, int64_t log_start,
-                                                   int64_t log_end) {
+Result<Offset> ProducerStateManager::LoadSnapshot(const TopicPartition& tp, Offset log_start,
+                                                  Offset log_end) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = GetState(tp);
   s->producers.clear();
@@ -206,7 +207,7 @@ Result<int64_t> ProducerStateManager::LoadSnapshot(const TopicPartition& tp, int
   std::string path = SnapshotPath(tp);
   if (!fs_->FileExists(path)) return log_start;
   ASSIGN_OR_RETURN(std::string data, io::ReadFileToString(fs_, path, uint64_t{1} << 30));
-  auto bad = [&](size_t at) -> Result<int64_t> {
+  auto bad = [&](size_t at) -> Result<Offset> {
     LOG_WARN("{}: unusable producer snapshot (byte offset {}); replaying the log from {}", path, at,
              log_start);
     s->producers.clear();
@@ -220,16 +221,16 @@ Result<int64_t> ProducerStateManager::LoadSnapshot(const TopicPartition& tp, int
   const char* end = p + rest.size();
   auto need = [&](size_t n) { return static_cast<size_t>(end - p) >= n; };
   if (!need(12)) return bad(8);
-  int64_t next_offset = static_cast<int64_t>(coding::DecodeBigEndian64(p));
+  Offset next_offset(static_cast<int64_t>(coding::DecodeBigEndian64(p)));
   uint32_t n = coding::DecodeBigEndian32(p + 8);
   p += 12;
   if (n > kMaxSnapshotProducers) return bad(16);
-  std::map<int64_t, Producer> producers;
+  std::map<ProducerId, Producer> producers;
   for (uint32_t i = 0; i < n; ++i) {
     if (!need(23)) return bad(8 + static_cast<size_t>(p - rest.data()));
-    int64_t pid = static_cast<int64_t>(coding::DecodeBigEndian64(p));
+    ProducerId pid(static_cast<int64_t>(coding::DecodeBigEndian64(p)));
     Producer pr;
-    pr.epoch = static_cast<int16_t>(coding::DecodeBigEndian16(p + 8));
+    pr.epoch = ProducerEpoch(static_cast<int16_t>(coding::DecodeBigEndian16(p + 8)));
     pr.last_seq = static_cast<int32_t>(coding::DecodeBigEndian32(p + 10));
     pr.last_timestamp = static_cast<int64_t>(coding::DecodeBigEndian64(p + 14));
     uint8_t k = static_cast<uint8_t>(p[22]);
@@ -238,7 +239,7 @@ Result<int64_t> ProducerStateManager::LoadSnapshot(const TopicPartition& tp, int
     for (uint8_t j = 0; j < k; ++j) {
       pr.batches.push_back({static_cast<int32_t>(coding::DecodeBigEndian32(p)),
                             static_cast<int32_t>(coding::DecodeBigEndian32(p + 4)),
-                            static_cast<int64_t>(coding::DecodeBigEndian64(p + 8))});
+                            Offset(static_cast<int64_t>(coding::DecodeBigEndian64(p + 8)))});
       p += 16;
     }
     producers[pid] = std::move(pr);
@@ -315,10 +316,10 @@ Status ProducerIdManager::ReserveBlockLocked() {
   return Status::OK();
 }
 
-Result<int64_t> ProducerIdManager::Next() {
+Result<ProducerId> ProducerIdManager::Next() {
   std::lock_guard<std::mutex> lock(mu_);
   if (next_ >= block_end_) RETURN_IF_ERROR(ReserveBlockLocked());
-  return next_++;
+  return ProducerId(next_++);
 }
 
 }  // namespace braid::kafka

@@ -45,6 +45,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/strong_type.h"
 #include "io/file_system.h"
 #include "kafka/group/offsets_topic_format.h"  // TopicPartition
 #include "kafka/protocol/error_code.h"
@@ -57,8 +58,8 @@ Status CreateDirsDurably(io::FileSystem* fs, const std::string& dir);
 
 // The producer fields of a RecordBatch v2 header.
 struct ProducerBatch {
-  int64_t producer_id = -1;
-  int16_t producer_epoch = -1;
+  ProducerId producer_id{-1};  // -1: not an idempotent producer
+  ProducerEpoch producer_epoch{-1};
   int32_t base_sequence = -1;
   int32_t last_offset_delta = 0;  // record count - 1
   int64_t max_timestamp = -1;
@@ -73,8 +74,8 @@ struct ProducerCheck {
   };
   Outcome outcome = Outcome::kAppend;
   ErrorCode error = ErrorCode::kNone;
-  int64_t duplicate_base_offset = -1;  // kDuplicate: the original base offset
-                                       // (-1 with error 46 for old duplicates)
+  Offset duplicate_base_offset{-1};  // kDuplicate: the original base offset
+                                     // (-1 with error 46 for old duplicates)
 };
 
 struct ProducerStateOptions {
@@ -100,23 +101,23 @@ class ProducerStateManager {
   // batches (producer id < 0) and control batches always get kAppend.
   ProducerCheck Check(const TopicPartition& tp, const ProducerBatch& batch);
   // Records a batch that was appended at `base_offset`.
-  void OnAppended(const TopicPartition& tp, const ProducerBatch& batch, int64_t base_offset);
+  void OnAppended(const TopicPartition& tp, const ProducerBatch& batch, Offset base_offset);
 
   // Check, then (only for kAppend) `append()` which appends the batch and
   // returns its base offset, then OnAppended; all under the partition's
   // mutex. Returns the check (with kDuplicate/kError the append is skipped)
   // or the append's error.
   Result<ProducerCheck> CheckAndAppend(const TopicPartition& tp, const ProducerBatch& batch,
-                                       const std::function<Result<int64_t>()>& append);
+                                       const std::function<Result<Offset>()>& append);
 
   // Recovery, step 1: loads the partition's snapshot, if any and usable.
   // Returns the offset from which the log must be replayed (ReplayBatch for
   // every batch at or after it, in order): the snapshot's end offset, or
   // `log_start` without a usable snapshot. A snapshot beyond `log_end` (the
   // log was truncated) is discarded.
-  Result<int64_t> LoadSnapshot(const TopicPartition& tp, int64_t log_start, int64_t log_end);
+  Result<Offset> LoadSnapshot(const TopicPartition& tp, Offset log_start, Offset log_end);
   // Recovery, step 2: applies a batch read back from the log (no checks).
-  void ReplayBatch(const TopicPartition& tp, const ProducerBatch& batch, int64_t base_offset);
+  void ReplayBatch(const TopicPartition& tp, const ProducerBatch& batch, Offset base_offset);
 
   // Writes the partition's snapshot (atomically). Cheap to call on shutdown
   // and periodically (it bounds replay after a restart).
@@ -134,23 +135,23 @@ class ProducerStateManager {
   struct CachedBatch {
     int32_t first_seq;
     int32_t last_seq;
-    int64_t base_offset;
+    Offset base_offset;
   };
   struct Producer {
-    int16_t epoch = -1;
+    ProducerEpoch epoch{-1};
     int32_t last_seq = -1;
     int64_t last_timestamp = -1;
     std::deque<CachedBatch> batches;
   };
   struct PartitionState {
     std::mutex append_mu;                   // held by CheckAndAppend across the append
-    std::map<int64_t, Producer> producers;  // guarded by ProducerStateManager::mu_
-    int64_t next_offset = 0;                // offset after the last batch seen
+    std::map<ProducerId, Producer> producers;  // guarded by ProducerStateManager::mu_
+    Offset next_offset{0};                     // offset after the last batch seen
   };
 
   std::shared_ptr<PartitionState> GetState(const TopicPartition& tp);  // creates; mu_ held
   ProducerCheck CheckLocked(PartitionState* s, const ProducerBatch& batch) const;
-  void ApplyLocked(PartitionState* s, const ProducerBatch& batch, int64_t base_offset);
+  void ApplyLocked(PartitionState* s, const ProducerBatch& batch, Offset base_offset);
   std::string SnapshotPath(const TopicPartition& tp) const;
   Status WriteSnapshotLocked(const TopicPartition& tp, const PartitionState& s);
 
@@ -169,7 +170,7 @@ class ProducerIdManager {
   // Default block: 1000 ids per persisted reservation.
   static Result<std::unique_ptr<ProducerIdManager>> Open(io::FileSystem* fs, std::string path,
                                                          int64_t block_size = 1000);
-  Result<int64_t> Next();
+  Result<ProducerId> Next();
 
  private:
   ProducerIdManager(io::FileSystem* fs, std::string path, int64_t block_size);

@@ -16,8 +16,8 @@ using Outcome = ProducerCheck::Outcome;
 
 ProducerBatch B(int64_t pid, int16_t epoch, int32_t seq, int32_t count) {
   ProducerBatch b;
-  b.producer_id = pid;
-  b.producer_epoch = epoch;
+  b.producer_id = ProducerId(pid);
+  b.producer_epoch = ProducerEpoch(epoch);
   b.base_sequence = seq;
   b.last_offset_delta = count - 1;
   b.max_timestamp = 1'700'000'000'000;
@@ -34,11 +34,11 @@ class ProducerStateTest : public ::testing::Test {
   }
   // Simulates the broker's append: assigns offsets from a counter.
   ProducerCheck Produce(const ProducerBatch& b, int64_t* assigned = nullptr) {
-    auto r = m_->CheckAndAppend(tp_, b, [&]() -> Result<int64_t> {
+    auto r = m_->CheckAndAppend(tp_, b, [&]() -> Result<Offset> {
       int64_t base = leo_;
       leo_ += b.last_offset_delta + 1;
       if (assigned) *assigned = base;
-      return base;
+      return Offset(base);
     });
     EXPECT_TRUE(r.ok());
     return *r;
@@ -66,10 +66,10 @@ TEST_F(ProducerStateTest, SequenceAndDuplicate) {
   // Retry of the second batch: duplicate with the original offset.
   auto d = Produce(B(7, 0, 5, 5));
   EXPECT_EQ(d.outcome, Outcome::kDuplicate);
-  EXPECT_EQ(d.duplicate_base_offset, 5);
+  EXPECT_EQ(d.duplicate_base_offset, Offset(5));
   auto d0 = Produce(B(7, 0, 0, 5));
   EXPECT_EQ(d0.outcome, Outcome::kDuplicate);
-  EXPECT_EQ(d0.duplicate_base_offset, 0);
+  EXPECT_EQ(d0.duplicate_base_offset, Offset(0));
   EXPECT_EQ(leo_, 10);
   // Gap.
   auto g = Produce(B(7, 0, 11, 1));
@@ -104,7 +104,7 @@ TEST_F(ProducerStateTest, UnknownProducerWithNonZeroSequence) {
 TEST_F(ProducerStateTest, SequenceWrapsAtInt32Max) {
   ASSERT_EQ(Produce(B(4, 0, 0, 3)).outcome, Outcome::kAppend);
   // Pretend the producer got near the end by replaying a batch.
-  m_->ReplayBatch(tp_, B(4, 0, INT32_MAX - 1, 2), 100);
+  m_->ReplayBatch(tp_, B(4, 0, INT32_MAX - 1, 2), Offset(100));
   EXPECT_EQ(Produce(B(4, 0, 0, 1)).outcome, Outcome::kAppend);
 }
 
@@ -117,7 +117,7 @@ TEST_F(ProducerStateTest, PartitionsAreIndependent) {
 
 TEST_F(ProducerStateTest, AppendErrorRecordsNothing) {
   auto r = m_->CheckAndAppend(tp_, B(6, 0, 0, 1),
-                              []() -> Result<int64_t> { return Status::IOError("disk"); });
+                              []() -> Result<Offset> { return Status::IOError("disk"); });
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(Produce(B(6, 0, 0, 1)).outcome, Outcome::kAppend);  // the retry appends
 }
@@ -128,24 +128,24 @@ TEST_F(ProducerStateTest, SnapshotRoundTrip) {
   ASSERT_TRUE(m_->WriteSnapshots().ok());
   fs_.SimulateCrash();
   Reset();
-  auto from = m_->LoadSnapshot(tp_, 0, leo_);
+  auto from = m_->LoadSnapshot(tp_, Offset(0), Offset(leo_));
   ASSERT_TRUE(from.ok());
-  EXPECT_EQ(*from, 10);
+  EXPECT_EQ(*from, Offset(10));
   auto d = m_->Check(tp_, B(7, 0, 5, 5));
   EXPECT_EQ(d.outcome, Outcome::kDuplicate);
-  EXPECT_EQ(d.duplicate_base_offset, 5);
+  EXPECT_EQ(d.duplicate_base_offset, Offset(5));
   // A log truncated below the snapshot invalidates it.
   Reset();
-  from = m_->LoadSnapshot(tp_, 0, 4);
-  EXPECT_EQ(*from, 0);
+  from = m_->LoadSnapshot(tp_, Offset(0), Offset(4));
+  EXPECT_EQ(*from, Offset(0));
   EXPECT_EQ(m_->ProducerCount(tp_), 0u);
 }
 
 TEST_F(ProducerStateTest, CorruptSnapshotIsIgnored) {
   fs_.WriteRaw("/data/producers/t-0.producers", "BPS1garbage-garbage");
-  auto from = m_->LoadSnapshot(tp_, 3, 10);
+  auto from = m_->LoadSnapshot(tp_, Offset(3), Offset(10));
   ASSERT_TRUE(from.ok());
-  EXPECT_EQ(*from, 3);
+  EXPECT_EQ(*from, Offset(3));
 }
 
 TEST_F(ProducerStateTest, ExpireIdleProducers) {
@@ -159,14 +159,14 @@ TEST_F(ProducerStateTest, ExpireIdleProducers) {
 
 TEST(ProducerIdManagerTest, IdsAreNeverReused) {
   io::MemoryFileSystem fs;
-  std::set<int64_t> seen;
+  std::set<ProducerId> seen;
   for (int round = 0; round < 3; ++round) {
     auto m = ProducerIdManager::Open(&fs, "/data/producer_ids", 10);
     ASSERT_TRUE(m.ok());
     for (int i = 0; i < 15; ++i) {
       auto id = (*m)->Next();
       ASSERT_TRUE(id.ok());
-      EXPECT_GE(*id, 0);
+      EXPECT_GE(id->value(), 0);
       EXPECT_TRUE(seen.insert(*id).second) << *id;
     }
     fs.SimulateCrash();
@@ -207,13 +207,13 @@ TEST(ProducerStateLogTest, RecoverFromLogBatches) {
       auto h = log::ParseBatchHeader(batch);
       ASSERT_TRUE(h.ok());
       ProducerBatch pb;
-      pb.producer_id = h->producer_id.value();
-      pb.producer_epoch = h->producer_epoch.value();
+      pb.producer_id = h->producer_id;
+      pb.producer_epoch = h->producer_epoch;
       pb.base_sequence = h->base_sequence;
       pb.last_offset_delta = h->last_offset_delta;
-      auto r = m.CheckAndAppend(tp, pb, [&]() -> Result<int64_t> {
+      auto r = m.CheckAndAppend(tp, pb, [&]() -> Result<Offset> {
         ASSIGN_OR_RETURN(auto ar, part->Append(batch));
-        return ar.base_offset.value();
+        return ar.base_offset;
       });
       ASSERT_TRUE(r.ok());
       ASSERT_EQ(r->outcome, Outcome::kAppend);
@@ -236,7 +236,7 @@ TEST(ProducerStateLogTest, RecoverFromLogBatches) {
     for (int i = 0; i < 3; ++i) {
       auto d = m.Check(tp, B(42, 0, i * 4, 4));
       EXPECT_EQ(d.outcome, Outcome::kDuplicate) << i;
-      EXPECT_EQ(d.duplicate_base_offset, i * 4);
+      EXPECT_EQ(d.duplicate_base_offset, Offset(i * 4));
     }
     EXPECT_EQ(m.Check(tp, B(42, 0, 12, 1)).outcome, Outcome::kAppend);
     EXPECT_EQ(m.Check(tp, B(42, 0, 13, 1)).error, ErrorCode::kOutOfOrderSequenceNumber);

@@ -167,10 +167,10 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
         }
         auto checked = options_.producers->CheckAndAppend(
             TopicPartition{topic.name, part.partition_index}, ProducerBatchFromHeader(*header),
-            [&]() -> Result<int64_t> {
+            [&]() -> Result<Offset> {
               appended = (*partition)->Append(records, append_options);
               if (!appended.ok()) return appended.status();
-              return appended->base_offset.value();
+              return appended->base_offset;
             });
         if (!checked.ok()) {
           appended = checked.status();
@@ -178,7 +178,7 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
           // What librdkafka expects for a retried batch: success with the
           // offset the batch got the first time.
           rp.error_code = ErrorCode::kNone;
-          rp.base_offset = Offset(checked->duplicate_base_offset);
+          rp.base_offset = checked->duplicate_base_offset;
           rp.log_append_time_ms = -1;
           rp.log_start_offset = (*partition)->log_start_offset();
           LOG_DEBUG("kafka: duplicate batch to {}-{} (producer {}, seq {}) answered with offset {}",
@@ -186,9 +186,9 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
                     header->base_sequence, checked->duplicate_base_offset);
           // The original may still wait for its fsync: so does its retry.
           if (log_->options().fsync_every_append &&
-              (*partition)->flushed_offset().value() <= checked->duplicate_base_offset) {
+              (*partition)->flushed_offset() <= checked->duplicate_base_offset) {
             syncs.push_back({resp.responses.size() - 1, rt.partitions.size() - 1, *partition,
-                             Offset(checked->duplicate_base_offset)});
+                             checked->duplicate_base_offset});
           }
           continue;
         } else if (checked->outcome == ProducerCheck::Outcome::kError) {
