@@ -19,7 +19,7 @@ PKGS=(
   python3-zstandard python3-lz4 python3-xxhash python3-requests avro-bin libavro-dev
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
   burrow zookeeper redis-server redis-tools wrk nodejs npm
-  procps psmisc curl
+  procps psmisc curl openssl
 )
 
 SUDO=""

@@ -91,8 +91,7 @@ ProducerCheck ProducerStateManager::CheckLocked(PartitionState* s, const Produce
 
 void ProducerStateManager::ApplyLocked(PartitionState* s, const ProducerBatch& b,
                                        Offset base_offset) {
-  s->next_offset =
-      std::max(s->next_offset, Offset(base_offset.value() + b.last_offset_delta + 1));
+  s->next_offset = std::max(s->next_offset, Offset(base_offset.value() + b.last_offset_delta + 1));
   if (b.producer_id.value() < 0 || b.is_control) return;
   Producer& p = s->producers[b.producer_id];
   if (b.producer_epoch != p.epoch) {

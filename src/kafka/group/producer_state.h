@@ -144,7 +144,7 @@ class ProducerStateManager {
     std::deque<CachedBatch> batches;
   };
   struct PartitionState {
-    std::mutex append_mu;                   // held by CheckAndAppend across the append
+    std::mutex append_mu;                      // held by CheckAndAppend across the append
     std::map<ProducerId, Producer> producers;  // guarded by ProducerStateManager::mu_
     Offset next_offset{0};                     // offset after the last batch seen
   };
