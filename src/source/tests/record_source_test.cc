@@ -187,6 +187,12 @@ class MockBackend : public Backend {
     o.group = "source-test-" + std::to_string(++groups_);
     o.config["fetch.wait.max.ms"] = "20";
     o.config["topic.metadata.refresh.interval.ms"] = "1000";
+    // The mock coordinator (librdkafka 2.0) answers a JoinGroup that arrives
+    // while the group is syncing or up (a consumer rejoining, which a loaded
+    // machine provokes) only after session.timeout.ms - 1 s: 44 s with the
+    // default, longer than Drain waits. 6 s keeps a rejoin within 5 s.
+    o.config["session.timeout.ms"] = "6000";
+    o.config["heartbeat.interval.ms"] = "500";
     return std::move(KafkaSource::Create(o)).value();
   }
 
