@@ -12,6 +12,7 @@
 #include "archive/archiver_role.h"
 #include "batch/batch_role.h"
 #include "cli/cli.h"
+#include "cli/secure_mode.h"
 #include "kafka/server/broker_role.h"
 #include "registry/registry_role.h"
 #include "runtime/runtime.h"
@@ -38,10 +39,16 @@ struct ServerFlags {
   int64_t batch_interval_ms = 15 * 60 * 1000;
   int64_t speed_batch_delay_ms = 10;
   std::string tls_client_auth;  // "": requested when --tls-ca is given
+  bool secure = false;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
   cmd->add_option("--data", f->runtime.data_dir, "Data directory")->required();
+  cmd->add_flag("--secure", f->secure,
+                "Secure by one setting: on first start make a CA, a server certificate and an "
+                "admin user in DATA/security (printed once); Kafka listeners without an explicit "
+                "PROTOCOL:// become SASL_SSL, HTTP listeners get TLS and authentication; prints "
+                "the client settings");
   cmd->add_option("--listen", f->broker.listen,
                   "[PROTOCOL://]HOST:PORT for Kafka clients; repeatable. PROTOCOL: PLAINTEXT "
                   "(default), SSL, SASL_PLAINTEXT, SASL_SSL")
@@ -159,6 +166,17 @@ void Finish(ServerFlags* f) {
   if (f->tls_client_auth == "none") f->broker.tls.ca_file.clear();
 }
 
+// --secure (cli/secure_mode.h); false (after printing why) on an error.
+bool ApplySecure(const std::string& command, ServerFlags* f,
+                 const std::vector<SecureHttpListener>& http) {
+  auto r = ApplySecureMode(command, f->runtime.data_dir, &f->broker, http);
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s --secure: %s\n", command.c_str(), r.status().ToString().c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void AddServerCommands(CLI::App* root, int* exit_code) {
@@ -170,6 +188,10 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
                     "HOST:PORT for /health and /metrics (default: none)");
     cmd->callback([f, exit_code] {
       Finish(f.get());
+      if (f->secure && !ApplySecure("braid broker", f.get(), {})) {
+        *exit_code = 1;
+        return;
+      }
       runtime::Runtime rt(f->runtime);
       rt.AddRole(std::make_unique<kafka::BrokerRole>(f->broker));
       *exit_code = rt.RunUntilSignal("braid broker");
@@ -238,6 +260,10 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
       auto catalog = views::LoadCatalog(sources);
       if (!catalog.ok()) {
         std::fprintf(stderr, "braid up: %s\n", catalog.status().ToString().c_str());
+        *exit_code = 1;
+        return;
+      }
+      if (f->secure && !ApplySecure("braid up", f.get(), {})) {
         *exit_code = 1;
         return;
       }
