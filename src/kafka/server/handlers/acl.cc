@@ -249,9 +249,8 @@ constexpr int8_t kBrokerLoggerResource = 8;
 
 }  // namespace
 
-std::optional<ErrorCode> Broker::ConfigResourceDenied(const RequestContext& ctx,
-                                                      AclOperation op, int8_t type,
-                                                      const std::string& name) {
+std::optional<ErrorCode> Broker::ConfigResourceDenied(const RequestContext& ctx, AclOperation op,
+                                                      int8_t type, const std::string& name) {
   if (type == kTopicResource) {
     if (Authorized(ctx, op, ResourceType::kTopic, name)) return std::nullopt;
     return ErrorCode::kTopicAuthorizationFailed;
@@ -431,8 +430,7 @@ void Broker::InstallAuthorization() {
   wrap(ApiKey::kAlterConfigs,
        alter_configs(std::pair<AlterConfigsRequest, AlterConfigsResponse>()));
   wrap(ApiKey::kIncrementalAlterConfigs,
-       alter_configs(
-           std::pair<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>()));
+       alter_configs(std::pair<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>()));
   wrap(ApiKey::kFindCoordinator, [&](ApiHandler h) {
     return Guard<FindCoordinatorRequest, FindCoordinatorResponse>(
         std::move(h),

@@ -108,9 +108,9 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
                       topic.name)
             ? ErrorCode::kTopicAuthorizationFailed
         : !acks_valid ? ErrorCode::kInvalidRequiredAcks
-                            : IsReservedTopicName(topic.name)
-                                ? ErrorCode::kInvalidTopicException  // internal: no client writes
-                                : EnsureTopic(topic.name, MayCreateTopic(ctx, topic.name));
+        : IsReservedTopicName(topic.name)
+            ? ErrorCode::kInvalidTopicException  // internal: no client writes
+            : EnsureTopic(topic.name, MayCreateTopic(ctx, topic.name));
     for (auto& part : topic.partitions) {
       ProduceResponse::Partition& rp = rt.partitions.emplace_back();
       rp.partition_index = part.partition_index;

@@ -505,10 +505,9 @@ TEST_F(BrokerAclTest, DeniedTopicsAreAnsweredTheAllowedServed) {
       if (r.resource_name == "a") EXPECT_FALSE(r.configs.empty());
       if (r.resource_name != "a") EXPECT_TRUE(r.configs.empty());
     }
-    const std::map<std::string, ErrorCode> want = {
-        {"a", ErrorCode::kNone},
-        {"b", ErrorCode::kTopicAuthorizationFailed},
-        {"0", ErrorCode::kClusterAuthorizationFailed}};
+    const std::map<std::string, ErrorCode> want = {{"a", ErrorCode::kNone},
+                                                   {"b", ErrorCode::kTopicAuthorizationFailed},
+                                                   {"0", ErrorCode::kClusterAuthorizationFailed}};
     EXPECT_EQ(got, want) << "v" << v;
   }
 
