@@ -511,6 +511,29 @@ TEST_F(BrokerAclTest, DeniedTopicsAreAnsweredTheAllowedServed) {
     EXPECT_EQ(got, want) << "v" << v;
   }
 
+  {
+    AlterConfigsRequest ac;
+    for (const char* name : {"a", "b"}) {
+      ac.resources.push_back({2, name, {{"retention.ms", "100000"}}});
+    }
+    ac.resources.push_back({4, "0", {}});
+    auto ar = c.Call<AlterConfigsResponse>(0, ac);
+    IncrementalAlterConfigsRequest ic;
+    for (const char* name : {"a", "b"}) {
+      ic.resources.push_back({2, name, {{"retention.ms", kConfigOpSet, "200000"}}});
+    }
+    auto ir = c.Call<IncrementalAlterConfigsResponse>(0, ic);
+    const std::map<std::string, ErrorCode> want = {{"a", ErrorCode::kNone},
+                                                   {"b", ErrorCode::kTopicAuthorizationFailed},
+                                                   {"0", ErrorCode::kClusterAuthorizationFailed}};
+    std::map<std::string, ErrorCode> got;
+    for (const auto& r : ar.responses) got[r.resource_name] = r.error_code;
+    EXPECT_EQ(got, want);
+    got.clear();
+    for (const auto& r : ir.responses) got[r.resource_name] = r.error_code;
+    EXPECT_EQ(got, a_ok_b_denied);
+  }
+
   // Only denied parts: answered, and the connection stays open.
   DeleteTopicsRequest dt;
   dt.topic_names = {"b"};
