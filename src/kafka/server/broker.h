@@ -253,11 +253,22 @@ class Broker final : public RequestHandler {
   // Wraps the registered handlers with their authorization (at Start()).
   void InstallAuthorization();
   // The authorizer's decision (true without BrokerOptions::acls); denials
-  // are logged at info (20 lines/s per principal and address), allows at
-  // debug.
+  // are logged at info (20 lines/s per principal and address) unless
+  // `log_denied` is false (Kafka's logIfDenied, for checks that only filter
+  // what is listed), allows at debug (at info with authorizer_log "all").
   bool Authorized(const RequestContext& ctx, security::AclOperation op, security::ResourceType type,
-                  std::string_view name);
+                  std::string_view name, bool log_denied = true);
+  // The error a config resource (DescribeConfigs, AlterConfigs) is answered
+  // with when `op` is denied on it: TOPIC_AUTHORIZATION_FAILED for a topic,
+  // CLUSTER_AUTHORIZATION_FAILED for a broker or broker logger (authorized
+  // on the cluster); nullopt when allowed or of another type.
+  std::optional<ErrorCode> ConfigResourceDenied(const RequestContext& ctx,
+                                                security::AclOperation op, int8_t type,
+                                                const std::string& name);
   bool MayCreateTopic(const RequestContext& ctx, std::string_view topic);
+  // With ACLs: whether `req` carries transactional batches without WRITE
+  // on its transactional id (Kafka then refuses the whole request).
+  bool TransactionalProduceDenied(const RequestContext& ctx, const ProduceRequest& req);
   void HandleDescribeUserScramCredentials(
       const RequestContext& ctx, DescribeUserScramCredentialsRequest& req,
       const std::function<void(const DescribeUserScramCredentialsResponse&)>& reply);

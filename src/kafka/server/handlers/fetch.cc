@@ -5,6 +5,10 @@
 // Records of a partition of at least BrokerOptions::fetch_zero_copy_min_bytes
 // are not copied: the response carries the segment file range and the
 // server writes it with sendfile(2) between the response's other bytes.
+//
+// With ACLs, as Kafka: a topic without READ is not read; its partitions are
+// answered TOPIC_AUTHORIZATION_FAILED with no records (offsets -1), the
+// other topics are served as usual (the long poll waits for them only).
 #include <algorithm>
 #include <limits>
 
@@ -21,8 +25,11 @@ struct Broker::FetchOp {
   std::function<void(const FetchResponse&)> legacy_reply;
   uint64_t zero_copy_min_bytes = 0;
   int64_t deadline_us = 0;
+  // The topics READ was denied for (left out of `req`), answered
+  // TOPIC_AUTHORIZATION_FAILED after the served ones.
+  std::vector<FetchRequest::Topic> denied;
 
-  void Send(const FetchResponse& resp) const;
+  void Send(FetchResponse resp) const;
 
   std::mutex mu;
   bool done = false;                   // guarded by mu
@@ -149,7 +156,17 @@ void SendFetchResponse(const RequestContext& ctx, const FetchResponse& resp,
 
 }  // namespace
 
-void Broker::FetchOp::Send(const FetchResponse& resp) const {
+void Broker::FetchOp::Send(FetchResponse resp) const {
+  for (const FetchRequest::Topic& t : denied) {
+    FetchResponse::Topic& rt = resp.responses.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      FetchResponse::Partition& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = ErrorCode::kTopicAuthorizationFailed;
+      rp.records = std::string();  // empty, as Kafka: librdkafka refuses a null one
+    }
+  }
   if (legacy_reply) {
     legacy_reply(resp);
   } else {
@@ -172,6 +189,16 @@ void Broker::HandleFetch(const RequestContext& ctx, FetchRequest& req, RespondFn
   const int64_t wait_ms =
       std::clamp<int64_t>(req.max_wait_ms, 0, std::max(0, options_.max_fetch_wait_ms));
   op->deadline_us = ctx.received_us + wait_ms * 1000;
+  if (options_.acls != nullptr) {
+    std::vector<FetchRequest::Topic> allowed;
+    for (FetchRequest::Topic& t : req.topics) {
+      (Authorized(ctx, security::AclOperation::kRead, security::ResourceType::kTopic, t.name)
+           ? allowed
+           : op->denied)
+          .push_back(std::move(t));
+    }
+    req.topics = std::move(allowed);
+  }
   op->req = std::move(req);
   EvaluateFetch(op, /*final=*/false);
 }
@@ -193,7 +220,7 @@ void Broker::EvaluateFetch(const std::shared_ptr<FetchOp>& op, bool final) {
       std::lock_guard<std::mutex> g(fetch_mu_);
       parked_fetches_.erase(op);
     }
-    op->Send(b.resp);
+    op->Send(std::move(b.resp));
     return;
   }
   // Park: wake on an append to any of the partitions, or at the deadline.
@@ -232,7 +259,7 @@ void Broker::FinishFetch(const std::shared_ptr<FetchOp>& op, FetchResponse resp)
     op->done = true;
     op->ReleaseLocked();
   }
-  op->Send(resp);
+  op->Send(std::move(resp));
 }
 
 }  // namespace braid::kafka

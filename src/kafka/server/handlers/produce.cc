@@ -4,6 +4,13 @@
 // log. Each batch is first offered to BrokerOptions::validate_batch (schema
 // validation), then, with BrokerOptions::producers, to the
 // idempotent-producer sequence check.
+//
+// With ACLs (BrokerOptions::acls), as Kafka's KafkaApis.handleProduceRequest:
+// a request carrying transactional batches needs WRITE on its
+// transactional id, else every partition is answered
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is appended; then each
+// topic needs WRITE: the partitions of a denied topic are answered
+// TOPIC_AUTHORIZATION_FAILED, the others are appended as usual.
 #include "base/log_limiter.h"
 #include "base/logging.h"
 #include "kafka/group/producer_state_log.h"
@@ -47,6 +54,22 @@ struct PendingProduce {
 
 }  // namespace
 
+bool Broker::TransactionalProduceDenied(const RequestContext& ctx, const ProduceRequest& req) {
+  if (options_.acls == nullptr) return false;
+  bool transactional = false;
+  for (const auto& topic : req.topics) {
+    for (const auto& part : topic.partitions) {
+      if (!part.records) continue;
+      auto header = log::ParseBatchHeader(*part.records);
+      if (header.ok() && header->is_transactional()) transactional = true;
+    }
+  }
+  if (!transactional) return false;
+  return !req.transactional_id ||
+         !Authorized(ctx, security::AclOperation::kWrite, security::ResourceType::kTransactionalId,
+                     *req.transactional_id);
+}
+
 void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const RespondFn& respond) {
   ProduceRequest req;
   Status s = req.Decode(body, ctx.header.api_version);
@@ -74,14 +97,20 @@ void Broker::HandleProduce(const RequestContext& ctx, Reader* body, const Respon
   };
   std::vector<SyncWait> syncs;
   const log::AppendOptions append_options{.defer_sync = true};
+  const bool txn_denied = TransactionalProduceDenied(ctx, req);
   resp.responses.reserve(req.topics.size());
   for (auto& topic : req.topics) {
     ProduceResponse::Topic& rt = resp.responses.emplace_back();
     rt.name = topic.name;
-    ErrorCode topic_error = !acks_valid ? ErrorCode::kInvalidRequiredAcks
-                            : IsReservedTopicName(topic.name)
-                                ? ErrorCode::kInvalidTopicException  // internal: no client writes
-                                : EnsureTopic(topic.name, MayCreateTopic(ctx, topic.name));
+    ErrorCode topic_error =
+        txn_denied ? ErrorCode::kTransactionalIdAuthorizationFailed
+        : !Authorized(ctx, security::AclOperation::kWrite, security::ResourceType::kTopic,
+                      topic.name)
+            ? ErrorCode::kTopicAuthorizationFailed
+        : !acks_valid ? ErrorCode::kInvalidRequiredAcks
+        : IsReservedTopicName(topic.name)
+            ? ErrorCode::kInvalidTopicException  // internal: no client writes
+            : EnsureTopic(topic.name, MayCreateTopic(ctx, topic.name));
     for (auto& part : topic.partitions) {
       ProduceResponse::Partition& rp = rt.partitions.emplace_back();
       rp.partition_index = part.partition_index;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -399,6 +400,156 @@ TEST_F(BrokerTest, DeleteRecordsMovesLogStart) {
   EXPECT_NE(text.find("braid_log_start_offset{topic=\"dr\",partition=\"0\"} 4"), std::string::npos)
       << text;
   EXPECT_NE(text.find("braid_kafka_requests_total{api=\"Produce\"} 3"), std::string::npos);
+}
+
+// ACLs: each topic of a request is authorized on its own, as Kafka does. The
+// test connection is User:ANONYMOUS, allowed everything on topic "a" only.
+class BrokerAclTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("broker_acl_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto log = log::Log::Open((dir_ / "log").string());
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+    ASSERT_TRUE(log_->CreateTopic("a", 1).ok());
+    ASSERT_TRUE(log_->CreateTopic("b", 1).ok());
+    auto acls = security::AclStore::Open((dir_ / "security").string());
+    ASSERT_TRUE(acls.ok()) << acls.status().ToString();
+    acls_ = std::move(acls).value();
+    security::AclBinding allow_a;
+    allow_a.resource_type = security::ResourceType::kTopic;
+    allow_a.resource_name = "a";
+    allow_a.principal = "User:ANONYMOUS";
+    ASSERT_TRUE(acls_->Add({allow_a}).ok());
+    BrokerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.auto_create_topics = false;
+    o.acls = acls_.get();
+    broker_ = std::make_unique<Broker>(o, log_.get(), nullptr);
+    ASSERT_TRUE(broker_->Start().ok());
+  }
+  void TearDown() override {
+    broker_.reset();
+    ASSERT_TRUE(log_->Close().ok());
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<log::Log> log_;
+  std::unique_ptr<security::AclStore> acls_;
+  std::unique_ptr<Broker> broker_;
+};
+
+template <typename Topics>
+std::map<std::string, ErrorCode> FirstErrors(const Topics& topics) {
+  std::map<std::string, ErrorCode> out;
+  for (const auto& t : topics) out[t.name] = t.partitions.at(0).error_code;
+  return out;
+}
+
+TEST_F(BrokerAclTest, DeniedTopicsAreAnsweredTheAllowedServed) {
+  Client c(broker_->port());
+  ProduceRequest produce = MakeProduce("a", Batch(2));
+  produce.topics.push_back(MakeProduce("b", Batch(1)).topics[0]);
+  auto pr = c.Call<ProduceResponse>(7, produce);
+  const std::map<std::string, ErrorCode> a_ok_b_denied = {
+      {"a", ErrorCode::kNone}, {"b", ErrorCode::kTopicAuthorizationFailed}};
+  EXPECT_EQ(FirstErrors(pr.responses), a_ok_b_denied);
+  EXPECT_EQ((*log_->GetPartition("a", PartitionId(0)))->high_watermark(), Offset(2));
+  EXPECT_EQ((*log_->GetPartition("b", PartitionId(0)))->high_watermark(), Offset(0));
+
+  for (int16_t v : {4, 11}) {
+    FetchRequest fetch = MakeFetch("a", 0, 0);
+    fetch.topics.push_back(MakeFetch("b", 0, 0).topics[0]);
+    auto fr = c.Call<FetchResponse>(v, fetch);
+    EXPECT_EQ(FirstErrors(fr.responses), a_ok_b_denied) << "v" << v;
+    for (const auto& t : fr.responses) {
+      const auto& p = t.partitions.at(0);
+      if (t.name == "a") {
+        EXPECT_EQ(p.high_watermark, Offset(2));
+        EXPECT_FALSE(p.records->empty());
+      } else {
+        EXPECT_EQ(p.high_watermark, Offset(-1));
+        EXPECT_TRUE(p.records && p.records->empty());
+      }
+    }
+  }
+
+  for (int16_t v : {0, 1, 3}) {
+    ListOffsetsRequest lo;
+    for (const char* name : {"b", "a"}) {
+      auto& t = lo.topics.emplace_back();
+      t.name = name;
+      t.partitions.push_back({PartitionId(0), -1, kListOffsetsLatest, 1});
+    }
+    auto lr = c.Call<ListOffsetsResponse>(v, lo);
+    EXPECT_EQ(FirstErrors(lr.topics), a_ok_b_denied) << "v" << v;
+    for (const auto& t : lr.topics) {
+      if (t.name == "a" && v > 0) EXPECT_EQ(t.partitions[0].offset, Offset(2));
+    }
+  }
+
+  for (int16_t v : {0, 1}) {
+    DescribeConfigsRequest dc;
+    dc.resources.push_back({2, "a", std::nullopt});
+    dc.resources.push_back({2, "b", std::nullopt});
+    dc.resources.push_back({4, "0", std::nullopt});
+    auto dr = c.Call<DescribeConfigsResponse>(v, dc);
+    std::map<std::string, ErrorCode> got;
+    for (const auto& r : dr.results) {
+      got[r.resource_name] = r.error_code;
+      if (r.resource_name == "a") EXPECT_FALSE(r.configs.empty());
+      if (r.resource_name != "a") EXPECT_TRUE(r.configs.empty());
+    }
+    const std::map<std::string, ErrorCode> want = {{"a", ErrorCode::kNone},
+                                                   {"b", ErrorCode::kTopicAuthorizationFailed},
+                                                   {"0", ErrorCode::kClusterAuthorizationFailed}};
+    EXPECT_EQ(got, want) << "v" << v;
+  }
+
+  {
+    AlterConfigsRequest ac;
+    for (const char* name : {"a", "b"}) {
+      ac.resources.push_back({2, name, {{"retention.ms", "100000"}}});
+    }
+    ac.resources.push_back({4, "0", {}});
+    auto ar = c.Call<AlterConfigsResponse>(0, ac);
+    IncrementalAlterConfigsRequest ic;
+    for (const char* name : {"a", "b"}) {
+      ic.resources.push_back({2, name, {{"retention.ms", kConfigOpSet, "200000"}}});
+    }
+    auto ir = c.Call<IncrementalAlterConfigsResponse>(0, ic);
+    const std::map<std::string, ErrorCode> want = {{"a", ErrorCode::kNone},
+                                                   {"b", ErrorCode::kTopicAuthorizationFailed},
+                                                   {"0", ErrorCode::kClusterAuthorizationFailed}};
+    std::map<std::string, ErrorCode> got;
+    for (const auto& r : ar.responses) got[r.resource_name] = r.error_code;
+    EXPECT_EQ(got, want);
+    got.clear();
+    for (const auto& r : ir.responses) got[r.resource_name] = r.error_code;
+    EXPECT_EQ(got, a_ok_b_denied);
+  }
+
+  // Only denied parts: answered, and the connection stays open.
+  DeleteTopicsRequest dt;
+  dt.topic_names = {"b"};
+  auto dtr = c.Call<DeleteTopicsResponse>(3, dt);
+  ASSERT_EQ(dtr.responses.size(), 1u);
+  EXPECT_EQ(dtr.responses[0].error_code, ErrorCode::kTopicAuthorizationFailed);
+  CreatePartitionsRequest cp;
+  cp.topics.push_back({"b", 3, std::nullopt});
+  cp.topics.push_back({"a", 2, std::nullopt});
+  auto cpr = c.Call<CreatePartitionsResponse>(1, cp);
+  std::map<std::string, ErrorCode> got;
+  for (const auto& r : cpr.results) got[r.name] = r.error_code;
+  EXPECT_EQ(got, a_ok_b_denied);
+  EXPECT_EQ(log_->ListTopics().size(), 2u);
+  EXPECT_EQ((*log_->GetPartition("a", PartitionId(1)))->high_watermark(), Offset(0));
+  EXPECT_FALSE(log_->GetPartition("b", PartitionId(1)).ok());
 }
 
 std::string IdempotentBatch(int64_t pid, int32_t seq, int n) {
