@@ -506,8 +506,10 @@ void Broker::InstallAuthorization() {
             return MakePlan(true, OffsetFetchRequest(), false, std::move(resp));
           }
           if (!r.topics) return MakePlan(true, r, true, std::move(resp));  // filtered by merge
+          std::vector<OffsetFetchRequest::Topic> topics = *r.topics;
+          auto denied = TakeDenied(&topics, topic_ok(ctx, AclOperation::kDescribe));
           OffsetFetchRequest rest = r;
-          auto denied = TakeDenied(&*rest.topics, topic_ok(ctx, AclOperation::kDescribe));
+          rest.topics = std::move(topics);
           DenyTopics(denied, &resp.topics, kTopicDenied);
           for (auto& t : resp.topics) {
             for (auto& p : t.partitions) p.metadata = "";

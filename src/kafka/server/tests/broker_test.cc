@@ -489,7 +489,9 @@ TEST_F(BrokerAclTest, DeniedTopicsAreAnsweredTheAllowedServed) {
     auto lr = c.Call<ListOffsetsResponse>(v, lo);
     EXPECT_EQ(FirstErrors(lr.topics), a_ok_b_denied) << "v" << v;
     for (const auto& t : lr.topics) {
-      if (t.name == "a" && v > 0) EXPECT_EQ(t.partitions[0].offset, Offset(2));
+      if (t.name == "a" && v > 0) {
+        EXPECT_EQ(t.partitions[0].offset, Offset(2));
+      }
     }
   }
 
@@ -502,8 +504,11 @@ TEST_F(BrokerAclTest, DeniedTopicsAreAnsweredTheAllowedServed) {
     std::map<std::string, ErrorCode> got;
     for (const auto& r : dr.results) {
       got[r.resource_name] = r.error_code;
-      if (r.resource_name == "a") EXPECT_FALSE(r.configs.empty());
-      if (r.resource_name != "a") EXPECT_TRUE(r.configs.empty());
+      if (r.resource_name == "a") {
+        EXPECT_FALSE(r.configs.empty());
+      } else {
+        EXPECT_TRUE(r.configs.empty());
+      }
     }
     const std::map<std::string, ErrorCode> want = {{"a", ErrorCode::kNone},
                                                    {"b", ErrorCode::kTopicAuthorizationFailed},
