@@ -394,12 +394,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // is required): the caller closes.
   asio::awaitable<bool> Handshake(TlsStream& stream) {
     boost::system::error_code ec;
+    const std::string peer = PeerOf(TcpOf(stream));
     TcpOf(stream).expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
     co_await stream.async_handshake(asio::ssl::stream_base::server,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) co_return true;
     if (!stopped.load()) {
-      const std::string peer = PeerOf(TcpOf(stream));
       WarnClientInput("http tls handshake failed", peer,
                       "http: closing connection from {}: TLS handshake failed: {}", peer,
                       ec.message());

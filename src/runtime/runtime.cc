@@ -87,8 +87,8 @@ Status Runtime::Start() {
     RETURN_IF_ERROR(http_->Start());
     // Commands find the server through the data directory (http::UrlOf):
     // a plaintext address stays "HOST:PORT", a TLS one names its scheme.
-    RETURN_IF_ERROR(lock_->SetHttpAddress(options_.http_tls.enabled() ? http_url()
-                                                                       : http_address()));
+    RETURN_IF_ERROR(
+        lock_->SetHttpAddress(options_.http_tls.enabled() ? http_url() : http_address()));
     std::printf("braid: http listening on %s\n", http_url().c_str());
   }
   for (auto& role : roles_) {
