@@ -88,6 +88,11 @@ class HttpTlsUpTest(braidtest.BraidTestCase):
 
     def test_schema_registry_client_over_https(self):
         from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the
+        # client's ssl.ca.location (its session.verify): drop them here.
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            if var in os.environ:
+                self.addCleanup(os.environ.__setitem__, var, os.environ.pop(var))
         client = SchemaRegistryClient({"url": "https://127.0.0.1:%d" % self.braid.registry_port,
                                        "ssl.ca.location": self.certs["ca"]})
         schema = Schema('{"type":"record","name":"T","fields":[{"name":"a","type":"int"}]}',
