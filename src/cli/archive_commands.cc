@@ -140,7 +140,7 @@ Result<nlohmann::json> StatusJson(const ArchiveCmdOptions& o) {
       }
       ASSIGN_OR_RETURN(
           http::HttpClientResponse r,
-          http::HttpRequest("GET", "http://" + owner->http + "/v1/archive/status", "", ""));
+          http::HttpRequest("GET", http::UrlOf(owner->http) + "/v1/archive/status", "", ""));
       if (r.status != 200) {
         return Status::Unavailable("braid process " + std::to_string(owner->pid) + " answered " +
                                    std::to_string(r.status) + ": " + r.body);

@@ -89,7 +89,7 @@ Result<std::string> CallApi(const std::string& data_dir, const std::string& meth
                                         " is in use by braid process " +
                                         std::to_string(owner->pid) + ", which serves no HTTP API");
     }
-    std::string url = "http://" + owner->http + path;
+    std::string url = http::UrlOf(owner->http) + path;
     char sep = '?';
     for (const auto& [k, v] : query) {
       url += sep + UrlEncode(k) + "=" + UrlEncode(v);
@@ -254,7 +254,7 @@ Status RunCmd(const BatchCmdOptions& o) {
     body["cut"] = o.cut;
     body["wait"] = true;
     ASSIGN_OR_RETURN(http::HttpClientResponse r,
-                     http::HttpRequest("POST", "http://" + owner->http + "/v1/batch/run",
+                     http::HttpRequest("POST", http::UrlOf(owner->http) + "/v1/batch/run",
                                        body.dump(), "application/json", 3'600'000));
     if (r.status != 200) {
       return Status::Unavailable("braid process " + std::to_string(owner->pid) + " answered " +

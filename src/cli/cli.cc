@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "http/client.h"
 
 namespace braid::cli {
 
@@ -46,6 +47,51 @@ std::string UnknownCommand(CLI::App* app, int argc, char** argv) {
 
 }  // namespace
 
+void AddHttpTlsOptions(CLI::App* cmd, HttpTlsFlags* f) {
+  cmd->add_flag("--http-tls", f->on,
+                "Serve HTTPS on the HTTP listeners (HTTP API, schema registry) with "
+                "--http-tls-cert/--http-tls-key, by default the Kafka listener's "
+                "--tls-cert/--tls-key");
+  cmd->add_option("--http-tls-cert", f->cert_file,
+                  "PEM certificate (chain) of the HTTP listeners (implies --http-tls)");
+  cmd->add_option("--http-tls-key", f->key_file, "PEM private key of the HTTP listeners");
+  cmd->add_option("--http-tls-ca", f->ca_file,
+                  "PEM CA certificates that HTTP client certificates are verified against "
+                  "(default: none; no client certificates)");
+  cmd->add_option("--http-tls-client-auth", f->client_auth,
+                  "none|requested|required: client certificates on the HTTP listeners "
+                  "(default: requested with --http-tls-ca, else none)")
+      ->check(CLI::IsMember({"none", "requested", "required"}));
+}
+
+Result<http::TlsOptions> ResolveHttpTls(const HttpTlsFlags& f, const std::string& default_cert,
+                                        const std::string& default_key) {
+  http::TlsOptions o;
+  if (!f.on && f.cert_file.empty()) {
+    if (!f.key_file.empty() || !f.ca_file.empty() || !f.client_auth.empty()) {
+      return Status::InvalidArgument(
+          "--http-tls-key/--http-tls-ca/--http-tls-client-auth need --http-tls");
+    }
+    return o;
+  }
+  o.cert_file = f.cert_file.empty() ? default_cert : f.cert_file;
+  o.key_file = f.key_file.empty() && f.cert_file.empty() ? default_key : f.key_file;
+  if (o.cert_file.empty() || o.key_file.empty()) {
+    return Status::InvalidArgument(
+        "--http-tls needs a certificate and a key: --http-tls-cert and --http-tls-key (or the "
+        "Kafka listener's --tls-cert and --tls-key)");
+  }
+  o.ca_file = f.client_auth == "none" ? "" : f.ca_file;
+  o.require_client_cert = f.client_auth == "required";
+  if (f.client_auth == "requested" || f.client_auth == "required") {
+    if (o.ca_file.empty()) {
+      return Status::InvalidArgument("--http-tls-client-auth " + f.client_auth +
+                                     " needs --http-tls-ca");
+    }
+  }
+  return o;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "braid: the Lambda Architecture in one binary.\n"
@@ -56,7 +102,15 @@ int Main(int argc, char** argv) {
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str();
-  app.parse_complete_callback([&] { InitLogging(log_level); });
+  std::string ca_file;
+  app.add_option("--ca", ca_file,
+                 "PEM CA certificates that https:// servers (a registry, a running braid) are "
+                 "verified against (default: the system's CAs)")
+      ->envname("BRAID_CA_FILE");
+  app.parse_complete_callback([&] {
+    InitLogging(log_level);
+    if (!ca_file.empty()) http::SetClientCaFile(ca_file);
+  });
 
   int exit_code = 0;
   AddAvroCommands(&app, &exit_code);

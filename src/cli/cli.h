@@ -4,6 +4,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+
+#include "base/status.h"
+#include "http/tls.h"
 
 namespace braid::cli {
 
@@ -23,5 +27,26 @@ void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
 void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
 void AddSpeedCommands(CLI::App* root, int* exit_code);    // speed_commands.cc
 void AddUsersCommands(CLI::App* root, int* exit_code);    // users_commands.cc
+
+// TLS of a command's HTTP listeners (the HTTP API and the schema registry):
+// --http-tls, --http-tls-cert, --http-tls-key, --http-tls-ca,
+// --http-tls-client-auth.
+struct HttpTlsFlags {
+  bool on = false;
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  std::string client_auth;  // none|requested|required; "": requested with a CA
+};
+void AddHttpTlsOptions(CLI::App* cmd, HttpTlsFlags* flags);
+// The TLS options of the flags. TLS is on with --http-tls or
+// --http-tls-cert; the certificate and key default to `default_cert` and
+// `default_key` (the Kafka listener's --tls-cert/--tls-key, where the
+// command has them). Plaintext (empty options) otherwise. InvalidArgument
+// when TLS is on without a certificate and key, or client certificates are
+// required without a CA.
+Result<http::TlsOptions> ResolveHttpTls(const HttpTlsFlags& flags,
+                                        const std::string& default_cert = "",
+                                        const std::string& default_key = "");
 
 }  // namespace braid::cli

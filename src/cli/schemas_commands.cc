@@ -119,12 +119,21 @@ void AddSchemasCommands(CLI::App* root, int* exit_code) {
       ->required();
   reg->add_option("--listen", *listen, "HOST:PORT to serve the REST API on (port 0: any)")
       ->capture_default_str();
+  auto tls = std::make_shared<HttpTlsFlags>();
+  AddHttpTlsOptions(reg, tls.get());
   reg->callback([=] {
+    auto tls_options = ResolveHttpTls(*tls);
+    if (!tls_options.ok()) {
+      std::fprintf(stderr, "braid registry: %s\n", tls_options.status().ToString().c_str());
+      *exit_code = 1;
+      return;
+    }
     runtime::RuntimeOptions ro;
     ro.data_dir = *data;
     runtime::Runtime rt(ro);
     registry::RegistryRoleOptions o;
     o.listen = *listen;
+    o.tls = *tls_options;
     rt.AddRole(std::make_unique<registry::RegistryRole>(o));
     *exit_code = rt.RunUntilSignal("braid registry");
   });

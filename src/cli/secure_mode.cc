@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <system_error>
 #include <string_view>
+#include <system_error>
 
 #include "base/strings.h"
 #include "kafka/server/server.h"
@@ -129,7 +129,10 @@ Result<SecureModeResult> ApplySecureMode(const std::string& command, const std::
     out += "  curl --cacert " + s.ca_file + " -u " + s.admin_user + ":" + password_shown + " " +
            url + h.path + "\n";
   }
-  if (!http.empty()) {
+  const bool registry = std::any_of(http.begin(), http.end(), [](const SecureHttpListener& h) {
+    return h.what == "schema registry";
+  });
+  if (registry) {
     out += "  schema registry clients: basic.auth.user.info=" + s.admin_user + ":" +
            password_shown + ", ssl.ca.location=" + s.ca_file + "\n";
   }

@@ -39,6 +39,7 @@ struct ServerFlags {
   int64_t batch_interval_ms = 15 * 60 * 1000;
   int64_t speed_batch_delay_ms = 10;
   std::string tls_client_auth;  // "": requested when --tls-ca is given
+  HttpTlsFlags http_tls;
   bool secure = false;
 };
 
@@ -137,6 +138,7 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
                   "Close a Kafka connection idle this long (connections.max.idle.ms)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
+  AddHttpTlsOptions(cmd, &f->http_tls);
   cmd->add_option("--http-threads", f->runtime.http_threads, "HTTP io threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -155,8 +157,9 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->check(CLI::Range(1, 1000));
 }
 
-// Applies the flags that need a conversion.
-void Finish(ServerFlags* f) {
+// Applies the flags that need a conversion; false (with the message
+// printed) when they are inconsistent.
+bool Finish(ServerFlags* f, const char* program) {
   f->broker.auto_create_topics = f->auto_create_topics == "true";
   f->broker.fetch_sendfile = f->fetch_sendfile == "true";
   f->runtime.log_options.num_partitions = f->num_partitions;
@@ -164,6 +167,14 @@ void Finish(ServerFlags* f) {
   f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);
   f->broker.tls.require_client_cert = f->tls_client_auth == "required";
   if (f->tls_client_auth == "none") f->broker.tls.ca_file.clear();
+  auto http_tls = ResolveHttpTls(f->http_tls, f->broker.tls.cert_file, f->broker.tls.key_file);
+  if (!http_tls.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program, http_tls.status().ToString().c_str());
+    return false;
+  }
+  f->runtime.http_tls = *http_tls;
+  f->registry.tls = *http_tls;
+  return true;
 }
 
 // --secure (cli/secure_mode.h); false (after printing why) on an error.
@@ -174,6 +185,9 @@ bool ApplySecure(const std::string& command, ServerFlags* f,
     std::fprintf(stderr, "%s --secure: %s\n", command.c_str(), r.status().ToString().c_str());
     return false;
   }
+  // HTTPS with the generated certificate (Finish() takes the Kafka
+  // listener's), unless the operator gave the HTTP listeners their own.
+  f->http_tls.on = true;
   return true;
 }
 
@@ -187,8 +201,12 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
     cmd->add_option("--http-listen", f->runtime.http_listen,
                     "HOST:PORT for /health and /metrics (default: none)");
     cmd->callback([f, exit_code] {
-      Finish(f.get());
-      if (f->secure && !ApplySecure("braid broker", f.get(), {})) {
+      std::vector<SecureHttpListener> http;
+      if (!f->runtime.http_listen.empty()) {
+        http.push_back({"HTTP API", f->runtime.http_listen, "/metrics"});
+      }
+      if ((f->secure && !ApplySecure("braid broker", f.get(), http)) ||
+          !Finish(f.get(), "braid broker")) {
         *exit_code = 1;
         return;
       }
@@ -253,17 +271,19 @@ void AddServerCommands(CLI::App* root, int* exit_code) {
                     "Speed layer: topic for undecodable records (empty: none)")
         ->capture_default_str();
     cmd->callback([f, exit_code] {
-      Finish(f.get());
+      const std::vector<SecureHttpListener> http = {
+          {"HTTP API", f->runtime.http_listen, "/v1/views"},
+          {"schema registry", f->registry.listen, "/subjects"}};
+      if ((f->secure && !ApplySecure("braid up", f.get(), http)) || !Finish(f.get(), "braid up")) {
+        *exit_code = 1;
+        return;
+      }
       views::CatalogSources sources;
       sources.view_files = f->view_files;
       sources.plugins = f->plugins;
       auto catalog = views::LoadCatalog(sources);
       if (!catalog.ok()) {
         std::fprintf(stderr, "braid up: %s\n", catalog.status().ToString().c_str());
-        *exit_code = 1;
-        return;
-      }
-      if (f->secure && !ApplySecure("braid up", f.get(), {})) {
         *exit_code = 1;
         return;
       }

@@ -48,6 +48,7 @@ struct SpeedCmdOptions {
   int map_threads = 2;
   int commit_threads = 1;
   bool json = false;
+  HttpTlsFlags http_tls;
 };
 
 int Report(const char* what, const Status& s) {
@@ -89,6 +90,7 @@ Status RunCmd(const SpeedCmdOptions& o, int* exit_code) {
   runtime::RuntimeOptions rto;
   rto.data_dir = o.data_dir;
   rto.http_listen = o.http_listen;
+  ASSIGN_OR_RETURN(rto.http_tls, ResolveHttpTls(o.http_tls));
   runtime::Runtime rt(rto);
   rt.AddRole(std::make_unique<stream::SpeedRole>(std::move(ro)));
   *exit_code = rt.RunUntilSignal("braid speed run");
@@ -112,7 +114,7 @@ Result<std::string> OwnerHttp(const std::string& dir) {
 Result<nlohmann::json> Ask(const std::string& dir, const char* method, const char* path) {
   ASSIGN_OR_RETURN(std::string http, OwnerHttp(dir));
   ASSIGN_OR_RETURN(http::HttpClientResponse r,
-                   http::HttpRequest(method, "http://" + http + path, "", ""));
+                   http::HttpRequest(method, http::UrlOf(http) + path, "", ""));
   if (r.status != 200) {
     return Status::Unavailable(std::string(path) + " answered " + std::to_string(r.status) + ": " +
                                r.body);
@@ -207,6 +209,7 @@ void AddSpeedCommands(CLI::App* root, int* exit_code) {
   run->add_option("--http-listen", o->http_listen,
                   "HOST:PORT of the HTTP API (port 0: any; `braid speed status` finds it)")
       ->capture_default_str();
+  AddHttpTlsOptions(run, &o->http_tls);
   run->add_option("--dead-letter-topic", o->dead_letter_topic,
                   "Topic for undecodable records (empty: none)")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "http/client.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,7 +11,14 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace braid::http {
 
@@ -32,32 +40,43 @@ class Fd {
   int fd_;
 };
 
+std::mutex ca_mu;
+std::string ca_file;  // guarded by ca_mu
+
 struct Url {
+  bool tls = false;
   std::string host;
   std::string port;
   std::string target;
 };
 
 Result<Url> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return Status::InvalidArgument("only http:// URLs are supported: " + std::string(url));
+  constexpr std::string_view kHttp = "http://", kHttps = "https://";
+  Url out;
+  if (url.substr(0, kHttps.size()) == kHttps) {
+    out.tls = true;
+    url.remove_prefix(kHttps.size());
+  } else if (url.substr(0, kHttp.size()) == kHttp) {
+    url.remove_prefix(kHttp.size());
+  } else {
+    return Status::InvalidArgument("only http:// and https:// URLs are supported: " +
+                                   std::string(url));
   }
-  url.remove_prefix(kScheme.size());
+  const std::string default_port = out.tls ? "443" : "80";
   size_t slash = url.find('/');
   std::string_view hostport = url.substr(0, slash);
-  Url out;
   out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   if (!hostport.empty() && hostport.front() == '[') {
     size_t close = hostport.find(']');
     if (close == std::string_view::npos) return Status::InvalidArgument("bad URL host");
     out.host = std::string(hostport.substr(1, close - 1));
     hostport.remove_prefix(close + 1);
-    out.port = hostport.empty() ? "80" : std::string(hostport.substr(1));
+    out.port = hostport.empty() ? default_port : std::string(hostport.substr(1));
   } else {
     size_t colon = hostport.rfind(':');
     out.host = std::string(hostport.substr(0, colon));
-    out.port = colon == std::string_view::npos ? "80" : std::string(hostport.substr(colon + 1));
+    out.port =
+        colon == std::string_view::npos ? default_port : std::string(hostport.substr(colon + 1));
   }
   if (out.host.empty() || out.port.empty()) {
     return Status::InvalidArgument("bad URL: " + std::string(url));
@@ -80,6 +99,146 @@ Status WaitFor(int fd, short events, std::chrono::steady_clock::time_point deadl
     if (errno != EINTR) return Status::FromErrno(errno, "poll");
   }
 }
+
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
+// The connection: the socket, or TLS over it (OpenSSL on the non-blocking
+// socket; every wait bounded by the request's deadline).
+class Conn {
+ public:
+  Conn(int fd, std::chrono::steady_clock::time_point deadline) : fd_(fd), deadline_(deadline) {}
+  ~Conn() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // The TLS handshake; the server's certificate must verify against
+  // `ca_file` ("" = the system's CA paths) and name `host`.
+  Status StartTls(const std::string& host, const std::string& ca_file) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return Status::Internal("TLS: " + OpenSslError());
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    if (!ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
+        return Status::InvalidArgument("TLS CA file " + ca_file + ": " + OpenSslError());
+      }
+    } else if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+      return Status::Internal("TLS: no default CA paths: " + OpenSslError());
+    }
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    ssl_ = SSL_new(ctx_);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+      return Status::Internal("TLS: " + OpenSslError());
+    }
+    in6_addr ip;
+    const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &ip) == 1 ||
+                       ::inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    if (is_ip) {
+      if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
+        return Status::InvalidArgument("TLS: bad host " + host);
+      }
+    } else {
+      SSL_set_tlsext_host_name(ssl_, host.c_str());
+      if (SSL_set1_host(ssl_, host.c_str()) != 1) {
+        return Status::InvalidArgument("TLS: bad host " + host);
+      }
+    }
+    for (;;) {
+      const int rc = SSL_connect(ssl_);
+      if (rc == 1) return Status::OK();
+      Status s = Wait(rc, "TLS handshake with " + host);
+      if (!s.ok()) {
+        const long v = SSL_get_verify_result(ssl_);
+        if (v != X509_V_OK) {
+          return Status::IOError("TLS handshake with " + host + ": certificate verify failed: " +
+                                 X509_verify_cert_error_string(v));
+        }
+        return s;
+      }
+    }
+  }
+
+  // Writes all of `data`.
+  Status SendAll(std::string_view data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      if (ssl_ != nullptr) {
+        const int n = SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
+        if (n > 0) {
+          sent += static_cast<size_t>(n);
+        } else {
+          RETURN_IF_ERROR(Wait(n, "TLS write"));
+        }
+        continue;
+      }
+      RETURN_IF_ERROR(WaitFor(fd_, POLLOUT, deadline_));
+      ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return Status::FromErrno(errno, "send");
+      }
+      sent += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
+  // Reads some bytes; 0 at the end of the stream.
+  Result<size_t> Recv(char* buf, size_t len) {
+    for (;;) {
+      if (ssl_ != nullptr) {
+        errno = 0;
+        const int n = SSL_read(ssl_, buf, static_cast<int>(len));
+        if (n > 0) return static_cast<size_t>(n);
+        const int err = SSL_get_error(ssl_, n);
+        if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && errno == 0)) {
+          return size_t{0};
+        }
+        RETURN_IF_ERROR(Wait(n, "TLS read"));
+        continue;
+      }
+      RETURN_IF_ERROR(WaitFor(fd_, POLLIN, deadline_));
+      ssize_t n = ::recv(fd_, buf, len, 0);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return Status::FromErrno(errno, "recv");
+      }
+      return static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  // After an SSL call returned `rc`: waits for the socket when OpenSSL
+  // wants it, else the error.
+  Status Wait(int rc, const std::string& what) {
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ) return WaitFor(fd_, POLLIN, deadline_);
+    if (err == SSL_ERROR_WANT_WRITE) return WaitFor(fd_, POLLOUT, deadline_);
+    if (err == SSL_ERROR_SYSCALL) {
+      ERR_clear_error();
+      return errno != 0 ? Status::FromErrno(errno, what)
+                        : Status::IOError(what + ": connection closed");
+    }
+    return Status::IOError(what + ": " + OpenSslError());
+  }
+
+  int fd_;
+  std::chrono::steady_clock::time_point deadline_;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -108,6 +267,25 @@ Result<std::string> Dechunk(std::string_view in) {
 }
 
 }  // namespace
+
+void SetClientCaFile(std::string path) {
+  std::lock_guard<std::mutex> lock(ca_mu);
+  ca_file = std::move(path);
+}
+
+std::string ClientCaFile() {
+  {
+    std::lock_guard<std::mutex> lock(ca_mu);
+    if (!ca_file.empty()) return ca_file;
+  }
+  const char* env = std::getenv("BRAID_CA_FILE");
+  return env != nullptr ? env : "";
+}
+
+std::string UrlOf(std::string_view address) {
+  if (address.find("://") != std::string_view::npos) return std::string(address);
+  return "http://" + std::string(address);
+}
 
 Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view url,
                                        std::string_view body, std::string_view content_type,
@@ -146,6 +324,8 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
   ::freeaddrinfo(res);
   if (fd < 0) return last;
   Fd sock(fd);
+  Conn conn(fd, deadline);
+  if (u.tls) RETURN_IF_ERROR(conn.StartTls(u.host, ClientCaFile()));
 
   std::string req = std::string(method) + " " + u.target + " HTTP/1.1\r\nHost: " + u.host + ":" +
                     u.port +
@@ -156,27 +336,13 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
   if (!content_type.empty()) req += "Content-Type: " + std::string(content_type) + "\r\n";
   req += "\r\n";
   req += body;
-  size_t sent = 0;
-  while (sent < req.size()) {
-    RETURN_IF_ERROR(WaitFor(fd, POLLOUT, deadline));
-    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return Status::FromErrno(errno, "send");
-    }
-    sent += static_cast<size_t>(n);
-  }
+  RETURN_IF_ERROR(conn.SendAll(req));
   std::string in;
   char buf[16384];
   for (;;) {
-    RETURN_IF_ERROR(WaitFor(fd, POLLIN, deadline));
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return Status::FromErrno(errno, "recv");
-    }
+    ASSIGN_OR_RETURN(size_t n, conn.Recv(buf, sizeof(buf)));
     if (n == 0) break;
-    in.append(buf, static_cast<size_t>(n));
+    in.append(buf, n);
     if (in.size() > kMaxResponse) return Status::TooLarge("HTTP response too large");
     // Stop early once a Content-Length body is complete.
     size_t hdr_end = in.find("\r\n\r\n");

@@ -1,6 +1,8 @@
 // A minimal blocking HTTP/1.1 client for braid's commands (`braid schemas`,
 // commands that talk to a running `braid up`; one request per
-// connection, "Connection: close"). Plain POSIX sockets; http:// only.
+// connection, "Connection: close"). Plain POSIX sockets; https:// with
+// OpenSSL (TLS 1.2+, the server's certificate verified against
+// ClientCaFile(), or the system's CAs, and its name checked).
 #pragma once
 
 #include <string>
@@ -16,7 +18,18 @@ struct HttpClientResponse {
   std::string body;
 };
 
-// Sends `method` `url` ("http://HOST:PORT/path?query") with `body` (typed
+// The CA file (PEM) that https servers are verified against, for the whole
+// process: SetClientCaFile(path) (the CLI's --ca), else the environment
+// variable BRAID_CA_FILE, else "" (the system's default CA paths).
+void SetClientCaFile(std::string path);
+std::string ClientCaFile();
+
+// The base URL of a running braid's HTTP address as its data directory
+// records it: "HOST:PORT" → "http://HOST:PORT"; an address with a scheme
+// ("https://HOST:PORT") is returned as is.
+std::string UrlOf(std::string_view address);
+
+// Sends `method` `url` ("http[s]://HOST:PORT/path?query") with `body` (typed
 // `content_type` if non-empty) and returns the response. Fails with
 // InvalidArgument for a malformed URL, IOError/TimedOut for connection
 // problems, Corruption for a malformed response. Responses are capped at

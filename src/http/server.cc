@@ -1,5 +1,7 @@
 // With request_parser.cc, the only translation units of braid that include
-// Boost.Beast.
+// Boost.Beast; with client.cc, the only ones of src/http that use OpenSSL.
+// Also implements http/tls.h (MakeServerTlsContext), shared with the Kafka
+// listener.
 #include "http/server.h"
 
 #include <utility>  // must precede Asio (Boost 1.74 with g++ 12)
@@ -12,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -19,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <cstdio>
 #include <mutex>
@@ -26,10 +30,16 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <type_traits>
 
+#include "base/log_limiter.h"
 #include "base/logging.h"
 #include "base/strings.h"
 #include "http/request_parser.h"
+#include "http/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 namespace braid::http {
 
@@ -136,6 +146,66 @@ Response Response::FromStatus(const Status& status) {
 
 namespace {
 
+std::string OpenSslError() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsOptions& o) {
+  if (o.cert_file.empty() || o.key_file.empty()) {
+    return Status::InvalidArgument("a TLS listener needs a certificate and a key");
+  }
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                   ec);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
+    return Status::Internal("TLS: cannot require TLS 1.2: " + OpenSslError());
+  }
+  ctx->use_certificate_chain_file(o.cert_file, ec);
+  if (ec) return Status::InvalidArgument("TLS certificate " + o.cert_file + ": " + ec.message());
+  ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("TLS key " + o.key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::InvalidArgument("TLS key " + o.key_file + " does not match certificate " +
+                                   o.cert_file);
+  }
+  if (!o.ca_file.empty()) {
+    ctx->load_verify_file(o.ca_file, ec);
+    if (ec) return Status::InvalidArgument("TLS CA file " + o.ca_file + ": " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer |
+                             (o.require_client_cert ? asio::ssl::verify_fail_if_no_peer_cert : 0),
+                         ec);
+  } else if (o.require_client_cert) {
+    return Status::InvalidArgument("requiring client certificates needs a CA file");
+  }
+  return ctx;
+}
+
+namespace {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+constexpr int kTlsShutdownTimeoutMs = 1000;
+
+// The TCP layer of a connection's stream (it carries the timeouts).
+beast::tcp_stream& TcpOf(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& TcpOf(TlsStream& s) { return s.next_layer(); }
+
+std::string PeerOf(beast::tcp_stream& s) {
+  boost::system::error_code ec;
+  const tcp::endpoint ep = s.socket().remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
 struct RouteEntry {
   std::string method;
   std::string prefix;
@@ -206,12 +276,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unique_ptr<asio::io_context> own_io;
   asio::io_context* io = nullptr;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plaintext
   std::vector<std::thread> threads;
   std::atomic<int> port{0};
   std::atomic<bool> stopped{false};
   std::unique_ptr<asio::thread_pool> blocking;  // runs RouteBlocking handlers
   std::shared_mutex routes_mu;                  // guards routes
   std::mutex mu;
+  // The TCP layer of every open connection (for a TLS connection, an
+  // aliasing pointer that owns its ssl stream).
   std::set<std::shared_ptr<beast::tcp_stream>> streams;  // guarded by mu
   std::set<std::shared_ptr<PendingReply>> pending;       // guarded by mu
 
@@ -274,10 +347,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   // Writes the answer to a malformed request (braid's JSON error body,
   // "Connection: close"); the caller then closes.
-  asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status, std::string_view message,
+  template <typename Stream>
+  asio::awaitable<void> WriteError(Stream& stream, int status, std::string_view message,
                                    boost::system::error_code& ec) {
     const std::string wire = SerializeErrorResponse(status, message);
-    stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+    TcpOf(stream).expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
     co_await asio::async_write(stream, asio::buffer(wire),
                                asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -285,13 +359,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // Reads the next request into `parser` (bytes come from `buffer` first).
   // Returns false when the connection ended without a request in progress
   // or a malformed one was answered: the caller closes.
-  asio::awaitable<bool> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <typename Stream>
+  asio::awaitable<bool> ReadRequest(Stream& stream, beast::flat_buffer& buffer,
                                     RequestParser& parser) {
     boost::system::error_code ec;
     // The whole request (header and body) must arrive within the idle
     // timeout: a client that trickles bytes (slowloris) is cut off, without
     // an answer (the timeout closes the socket).
-    stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+    TcpOf(stream).expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
     for (;;) {
       if (buffer.size() > 0) {
         const auto data = buffer.data();
@@ -305,7 +380,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             buffer.prepare(16 * 1024), asio::redirect_error(asio::use_awaitable, ec));
         buffer.commit(n);
         if (!ec) continue;
-        if (ec == asio::error::eof) parser.PutEof();
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) parser.PutEof();
         if (!parser.failed()) co_return false;  // closed, timed out or reset between requests
       }
       co_await WriteError(stream, parser.error_status(), parser.error_message(), ec);
@@ -313,11 +388,38 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
   }
 
-  asio::awaitable<void> Session(std::shared_ptr<beast::tcp_stream> stream) {
+  // The TLS handshake of a new connection, bounded by the idle timeout (a
+  // client that connects and sends nothing is dropped). False when it
+  // failed (e.g. a plaintext client, TLS 1.1, no client certificate when one
+  // is required): the caller closes.
+  asio::awaitable<bool> Handshake(TlsStream& stream) {
+    boost::system::error_code ec;
+    const std::string peer = PeerOf(TcpOf(stream));
+    TcpOf(stream).expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_return true;
+    if (!stopped.load()) {
+      WarnClientInput("http tls handshake failed", peer,
+                      "http: closing connection from {}: TLS handshake failed: {}", peer,
+                      ec.message());
+    }
+    co_return false;
+  }
+
+  // One connection: (TLS handshake,) then requests until the client or the
+  // server ends it. `Stream` is beast::tcp_stream or TlsStream; requests go
+  // through the one Dispatch().
+  template <typename Stream>
+  asio::awaitable<void> Session(std::shared_ptr<Stream> stream,
+                                std::shared_ptr<beast::tcp_stream> tcp) {
+    constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
     beast::flat_buffer buffer;
     boost::system::error_code ec;
     const RequestLimits limits{.max_body_bytes = options.max_body_bytes};
-    for (;;) {
+    bool handshake_ok = true;
+    if constexpr (kTls) handshake_ok = co_await Handshake(*stream);
+    while (handshake_ok) {
       RequestParser parser(limits);
       if (!co_await ReadRequest(*stream, buffer, parser)) break;
       auto request = std::make_shared<Request>(parser.TakeRequest());
@@ -334,14 +436,38 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       res.keep_alive(client_keep_alive && !stopped.load());
       res.prepare_payload();
       bool keep = res.keep_alive();
-      stream->expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+      tcp->expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
       co_await bhttp::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !keep) break;
     }
-    stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream->close();
+    if constexpr (kTls) {
+      // close_notify, briefly (the peer may not answer it).
+      if (handshake_ok && !ec && tcp->socket().is_open()) {
+        tcp->expires_after(
+            std::chrono::milliseconds(std::min(options.idle_timeout_ms, kTlsShutdownTimeoutMs)));
+        co_await stream->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    tcp->socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp->close();
     std::lock_guard<std::mutex> lock(mu);
-    streams.erase(stream);
+    streams.erase(tcp);
+  }
+
+  // Registers a new connection and starts its session on its strand.
+  template <typename Stream>
+  bool StartSession(std::shared_ptr<Stream> stream, std::shared_ptr<beast::tcp_stream> tcp) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopped.load()) return false;
+      streams.insert(tcp);
+    }
+    auto self = shared_from_this();
+    asio::co_spawn(
+        tcp->get_executor(),
+        [self, stream, tcp]() { return self->Session(std::move(stream), std::move(tcp)); },
+        asio::detached);
+    return true;
   }
 
   asio::awaitable<void> Accept() {
@@ -357,15 +483,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         LOG_WARN("http accept failed: {}", ec.message());
         continue;
       }
-      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (stopped.load()) co_return;
-        streams.insert(stream);
+      if (tls) {
+        auto stream = std::make_shared<TlsStream>(std::move(socket), *tls);
+        std::shared_ptr<beast::tcp_stream> tcp(stream, &stream->next_layer());
+        if (!StartSession(std::move(stream), std::move(tcp))) co_return;
+      } else {
+        auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+        if (!StartSession(stream, stream)) co_return;
       }
-      asio::co_spawn(
-          stream->get_executor(), [self, stream]() { return self->Session(stream); },
-          asio::detached);
     }
   }
 };
@@ -417,6 +542,11 @@ Status Server::Start(boost::asio::io_context* io) {
     io = impl_->own_io.get();
   }
   impl_->io = io;
+  if (impl_->options.tls.enabled()) {
+    auto tls = MakeServerTlsContext(impl_->options.tls);
+    if (!tls.ok()) return tls.status().WithContext("http listener " + impl_->options.listen);
+    impl_->tls = std::move(tls).value();
+  }
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(hp.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + hp.host + "': " + ec.message());

@@ -9,6 +9,9 @@
 //   RouteAsync     answers later through a Responder, from any thread.
 // An io thread is never blocked by a handler that waits.
 //
+// TLS: ServerOptions::tls makes it an https server (same routes, keep-alive,
+// pipelining, limits and Stop()).
+//
 // Thread safety: routes may be added at any time, also after Start() (roles
 // add theirs to a server that is already serving); a request sees the routes
 // present when it arrives. Handlers may run concurrently with each other.
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "http/tls.h"
 
 namespace boost::asio {
 class io_context;
@@ -90,6 +94,12 @@ struct ServerOptions {
   int idle_timeout_ms = 60000;
   // Threads that run RouteBlocking handlers. Default: 4.
   int blocking_threads = 4;
+  // TLS (https): on when tls.cert_file is set; TLS 1.2+ only, client
+  // certificates per tls.ca_file/require_client_cert. The handshake must
+  // finish within idle_timeout_ms; a client whose handshake fails (a
+  // plaintext client, TLS 1.1, a missing required certificate) is
+  // disconnected. Start() fails for unusable files. Default: plaintext.
+  TlsOptions tls;
 };
 
 class Server {

@@ -13,6 +13,7 @@ Status RegistryRole::Start(runtime::Runtime* rt) {
   validator_ = std::make_unique<RecordValidator>(registry_.get());
   http::ServerOptions ho;
   ho.listen = options_.listen;
+  ho.tls = options_.tls;
   http_ = std::make_unique<http::Server>(ho);
   Registry* r = registry_.get();
   http_->Route("*", "/", [r](const http::Request& q) { return ServeHttp<http::Response>(r, q); });
@@ -21,7 +22,8 @@ Status RegistryRole::Start(runtime::Runtime* rt) {
   rt->Provide<RecordValidator>(validator_.get());
   ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(options_.listen));
   hp.port = static_cast<uint16_t>(http_->port());
-  std::printf("braid: registry listening on %s\n", hp.ToString().c_str());
+  std::printf("braid: registry listening on %s://%s\n", options_.tls.enabled() ? "https" : "http",
+              hp.ToString().c_str());
   return Status::OK();
 }
 

@@ -20,6 +20,9 @@ namespace braid::registry {
 struct RegistryRoleOptions {
   // "HOST:PORT" of the registry's REST API. Default: "127.0.0.1:8081".
   std::string listen = "127.0.0.1:8081";
+  // TLS of the REST API (https when tls.cert_file is set). Default:
+  // plaintext.
+  http::TlsOptions tls;
 };
 
 class RegistryRole final : public runtime::Role {

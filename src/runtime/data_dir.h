@@ -8,7 +8,8 @@
 // The file's text says who holds it, for commands meant to run beside a live
 // process (status, verify, ...), which talk to it over its HTTP API:
 //   pid 1234
-//   http 127.0.0.1:8080        (only when the holder serves HTTP)
+//   http 127.0.0.1:8080        (only when the holder serves HTTP;
+//                               "https://127.0.0.1:8080" when it serves TLS)
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,9 @@ inline constexpr const char* kLockFileName = "LOCK";
 
 struct DataDirOwner {
   int64_t pid = 0;
-  std::string http;  // "host:port" of its HTTP API, empty if none
+  // "host:port" of its HTTP API ("https://host:port" with TLS: use
+  // http::UrlOf), empty if none.
+  std::string http;
 };
 
 class DataDirLock {

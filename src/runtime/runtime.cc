@@ -23,6 +23,12 @@ std::string Runtime::http_address() const {
   return hp->ToString();
 }
 
+std::string Runtime::http_url() const {
+  const std::string address = http_address();
+  if (address.empty()) return "";
+  return (options_.http_tls.enabled() ? "https://" : "http://") + address;
+}
+
 Result<log::Log*> Runtime::GetLog() {
   std::lock_guard<std::mutex> lock(log_mu_);
   if (log_) return log_.get();
@@ -43,6 +49,7 @@ Status Runtime::Start() {
     http::ServerOptions ho;
     ho.listen = options_.http_listen;
     ho.threads = options_.http_threads;
+    ho.tls = options_.http_tls;
     http_ = std::make_unique<http::Server>(ho);
     http_->Route("GET", "/health", [this](const http::Request&) {
       // {"status": "ok"|"starting"|"stopping", "roles": [names of the started
@@ -78,8 +85,11 @@ Status Runtime::Start() {
           200, "text/plain; version=0.0.4; charset=utf-8", m->RenderPrometheus(), {}};
     });
     RETURN_IF_ERROR(http_->Start());
-    RETURN_IF_ERROR(lock_->SetHttpAddress(http_address()));
-    std::printf("braid: http listening on %s\n", http_address().c_str());
+    // Commands find the server through the data directory (http::UrlOf):
+    // a plaintext address stays "HOST:PORT", a TLS one names its scheme.
+    RETURN_IF_ERROR(
+        lock_->SetHttpAddress(options_.http_tls.enabled() ? http_url() : http_address()));
+    std::printf("braid: http listening on %s\n", http_url().c_str());
   }
   for (auto& role : roles_) {
     Status s = role->Start(this);

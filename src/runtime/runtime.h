@@ -73,6 +73,10 @@ struct RuntimeOptions {
   std::string http_listen;
   // Io threads of the HTTP server. Default: 2.
   int http_threads = 2;
+  // TLS of the HTTP server (https when http_tls.cert_file is set; the data
+  // directory then records the address as "https://HOST:PORT").
+  // Default: plaintext.
+  http::TlsOptions http_tls;
   // How often the log's retention, segment.ms and flush.ms run, when a role
   // opened the log. Default: 5000 ms.
   int64_t maintenance_interval_ms = 5000;
@@ -96,6 +100,8 @@ class Runtime {
   http::Server* http() { return http_.get(); }
   // "host:port" the HTTP server listens on (empty without one).
   std::string http_address() const;
+  // Its URL: "http://host:port" or "https://host:port" (empty without one).
+  std::string http_url() const;
 
   // The log under <data>/log, opened (and recovered) on first use; the
   // runtime runs its maintenance and closes it after the roles stopped.

@@ -34,6 +34,7 @@
 #include "base/log_limiter.h"
 #include "base/logging.h"
 #include "base/strings.h"
+#include "http/tls.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -48,49 +49,16 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  ERR_clear_error();
-  return buf;
-}
-
-// The TLS context of a listener: TLS 1.2+, the server's chain and key, and
-// the client CA when configured.
+// The TLS context of a listener (http/tls.h), with the flags to name.
 Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& o) {
   if (o.cert_file.empty() || o.key_file.empty()) {
     return Status::InvalidArgument(
         "a TLS listener needs a certificate and a key (--tls-cert, --tls-key)");
   }
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  boost::system::error_code ec;
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
-                   ec);
-  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
-    return Status::Internal("TLS: cannot require TLS 1.2: " + OpenSslError());
-  }
-  ctx->use_certificate_chain_file(o.cert_file, ec);
-  if (ec) return Status::InvalidArgument("TLS certificate " + o.cert_file + ": " + ec.message());
-  ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
-  if (ec) return Status::InvalidArgument("TLS key " + o.key_file + ": " + ec.message());
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    return Status::InvalidArgument("TLS key " + o.key_file + " does not match certificate " +
-                                   o.cert_file);
-  }
-  if (!o.ca_file.empty()) {
-    ctx->load_verify_file(o.ca_file, ec);
-    if (ec) return Status::InvalidArgument("TLS CA file " + o.ca_file + ": " + ec.message());
-    ctx->set_verify_mode(asio::ssl::verify_peer |
-                             (o.require_client_cert ? asio::ssl::verify_fail_if_no_peer_cert : 0),
-                         ec);
-  } else if (o.require_client_cert) {
+  if (o.require_client_cert && o.ca_file.empty()) {
     return Status::InvalidArgument("requiring client certificates needs a CA file (--tls-ca)");
   }
-  return ctx;
+  return http::MakeServerTlsContext(o);
 }
 
 // What every connection of a server shares: the request-bytes budget and

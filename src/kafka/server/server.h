@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "http/tls.h"
 #include "io/file_system.h"
 #include "kafka/server/executor.h"
 
@@ -158,19 +159,9 @@ struct ConnectionLimits {
   int64_t connections_max_idle_ms = 600000;
 };
 
-// TLS of one listener (OpenSSL through Asio's ssl streams; TLS 1.2+).
-struct TlsOptions {
-  // PEM certificate chain and private key of the server. Required.
-  std::string cert_file;
-  std::string key_file;
-  // PEM CA certificates that client certificates are verified against;
-  // "" accepts no client certificates. Default: "".
-  std::string ca_file;
-  // Whether clients must present a certificate that verifies against
-  // ca_file (Kafka's ssl.client.auth=required); false: optional
-  // (requested when ca_file is set). Default: false.
-  bool require_client_cert = false;
-};
+// TLS of one listener (OpenSSL through Asio's ssl streams; TLS 1.2+): the
+// options of http/tls.h, whose MakeServerTlsContext both listeners use.
+using TlsOptions = http::TlsOptions;
 
 struct ListenerOptions {
   SecurityProtocol protocol = SecurityProtocol::kPlaintext;
