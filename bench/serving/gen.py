@@ -52,10 +52,14 @@ def send(v):
             p.poll(0.05)
 
 
+# Events go out in event-time order (oldest day first), as a backfill or live
+# traffic does: the archiver writes one file per partition and hour, and
+# events that jump between a year of days on every record would make it
+# close and open a file per event.
 for i in range(keys):
-    send(enc("k%d" % i, now - (i % 365) * DAY))
-for i in range(series_keys):
-    for d in range(366):
+    send(enc("k%d" % i, now - (364 - i * 365 // keys) * DAY))
+for d in range(365, -1, -1):
+    for i in range(series_keys):
         send(enc("s%d" % i, now - d * DAY))
 assert p.flush(120) == 0
 print("produced %d events" % (keys + series_keys * 366))
