@@ -56,7 +56,11 @@ int Main(int argc, char** argv) {
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str();
-  app.parse_complete_callback([&] { InitLogging(log_level); });
+  std::function<void()> apply_client_options = AddHttpClientOptions(&app);
+  app.parse_complete_callback([&] {
+    InitLogging(log_level);
+    apply_client_options();
+  });
 
   int exit_code = 0;
   AddAvroCommands(&app, &exit_code);
@@ -70,6 +74,7 @@ int Main(int argc, char** argv) {
   AddMrCommands(&app, &exit_code);
   AddSpeedCommands(&app, &exit_code);
   AddUsersCommands(&app, &exit_code);
+  AddTokensCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -119,10 +120,18 @@ void AddSchemasCommands(CLI::App* root, int* exit_code) {
       ->required();
   reg->add_option("--listen", *listen, "HOST:PORT to serve the REST API on (port 0: any)")
       ->capture_default_str();
+  auto ro = std::make_shared<runtime::RuntimeOptions>();
+  auto open_paths = std::make_shared<std::vector<std::string>>();
+  auto super_users = std::make_shared<std::vector<std::string>>();
+  AddHttpAuthOptions(reg, ro.get(), open_paths.get());
+  reg->add_option("--super-users", *super_users,
+                  "Users with the admin scope under --http-auth, comma-separated (default: "
+                  "none, then every user)")
+      ->delimiter(',');
   reg->callback([=] {
-    runtime::RuntimeOptions ro;
-    ro.data_dir = *data;
-    runtime::Runtime rt(ro);
+    ro->data_dir = *data;
+    FinishHttpAuthOptions(ro.get(), *open_paths, *super_users);
+    runtime::Runtime rt(*ro);
     registry::RegistryRoleOptions o;
     o.listen = *listen;
     rt.AddRole(std::make_unique<registry::RegistryRole>(o));

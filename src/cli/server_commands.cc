@@ -38,6 +38,7 @@ struct ServerFlags {
   int64_t batch_interval_ms = 15 * 60 * 1000;
   int64_t speed_batch_delay_ms = 10;
   std::string tls_client_auth;  // "": requested when --tls-ca is given
+  std::vector<std::string> http_open_paths;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
@@ -65,9 +66,10 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--super-users", f->broker.super_users,
-                  "Users allowed everything (ACLs) and to manage users with the Kafka admin API "
-                  "(AlterUserScramCredentials), comma-separated (default: none; without --acl "
-                  "every SASL user may manage users)")
+                  "Users allowed everything (ACLs), to manage users with the Kafka admin API "
+                  "(AlterUserScramCredentials) and, with --http-auth, the HTTP admin scope, "
+                  "comma-separated (default: none; then every SASL user may manage users and "
+                  "has the HTTP admin scope)")
       ->delimiter(',');
   cmd->add_flag("--acl", f->broker.acl,
                 "Authorize every Kafka request against ACLs (DATA/security/acls.json, managed "
@@ -78,8 +80,9 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->capture_default_str()
       ->check(CLI::IsMember({"denied", "all", "none"}));
   cmd->add_option("--max-failed-auth-per-address", f->broker.max_failed_auth_per_address,
-                  "Failed SASL authentications from one address within "
-                  "--failed-auth-window-ms after which it is refused until the window passes")
+                  "Failed SASL (and, with --http-auth, HTTP) authentications from one address "
+                  "within --failed-auth-window-ms after which it is refused until the window "
+                  "passes")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--failed-auth-window-ms", f->broker.failed_auth_window_ms,
@@ -130,6 +133,7 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
                   "Close a Kafka connection idle this long (connections.max.idle.ms)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
+  AddHttpAuthOptions(cmd, &f->runtime, &f->http_open_paths);
   cmd->add_option("--http-threads", f->runtime.http_threads, "HTTP io threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -157,6 +161,9 @@ void Finish(ServerFlags* f) {
   f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);
   f->broker.tls.require_client_cert = f->tls_client_auth == "required";
   if (f->tls_client_auth == "none") f->broker.tls.ca_file.clear();
+  FinishHttpAuthOptions(&f->runtime, f->http_open_paths, f->broker.super_users);
+  f->runtime.http_auth_options.max_failed_per_address = f->broker.max_failed_auth_per_address;
+  f->runtime.http_auth_options.failed_window_ms = f->broker.failed_auth_window_ms;
 }
 
 }  // namespace

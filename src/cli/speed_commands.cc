@@ -48,6 +48,8 @@ struct SpeedCmdOptions {
   int map_threads = 2;
   int commit_threads = 1;
   bool json = false;
+  runtime::RuntimeOptions runtime;  // --http-auth
+  std::vector<std::string> http_open_paths;
 };
 
 int Report(const char* what, const Status& s) {
@@ -86,7 +88,8 @@ Status RunCmd(const SpeedCmdOptions& o, int* exit_code) {
   ro.speed.topology.map_parallelism = o.map_threads;
   ro.speed.topology.commit_parallelism = o.commit_threads;
   ro.registry_url = o.registry_url;
-  runtime::RuntimeOptions rto;
+  runtime::RuntimeOptions rto = o.runtime;
+  FinishHttpAuthOptions(&rto, o.http_open_paths, {});
   rto.data_dir = o.data_dir;
   rto.http_listen = o.http_listen;
   runtime::Runtime rt(rto);
@@ -207,6 +210,7 @@ void AddSpeedCommands(CLI::App* root, int* exit_code) {
   run->add_option("--http-listen", o->http_listen,
                   "HOST:PORT of the HTTP API (port 0: any; `braid speed status` finds it)")
       ->capture_default_str();
+  AddHttpAuthOptions(run, &o->runtime, &o->http_open_paths);
   run->add_option("--dead-letter-topic", o->dead_letter_topic,
                   "Topic for undecodable records (empty: none)")
       ->capture_default_str();

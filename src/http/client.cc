@@ -11,12 +11,18 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace braid::http {
 
 namespace {
 
 constexpr size_t kMaxResponse = 64u << 20;
+
+std::string& DefaultAuthorization() {
+  static std::string value;
+  return value;
+}
 
 class Fd {
  public:
@@ -154,6 +160,7 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
                     "Connection: close\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n";
   if (!content_type.empty()) req += "Content-Type: " + std::string(content_type) + "\r\n";
+  if (!DefaultAuthorization().empty()) req += "Authorization: " + DefaultAuthorization() + "\r\n";
   req += "\r\n";
   req += body;
   size_t sent = 0;
@@ -235,5 +242,7 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
   }
   return out;
 }
+
+void SetDefaultAuthorization(std::string value) { DefaultAuthorization() = std::move(value); }
 
 }  // namespace braid::http

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,7 @@ struct Request {
   std::map<std::string, std::string> query;                  // decoded query parameters
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
+  std::string peer;  // the client's IP address as the server sees it ("" if unknown)
 
   // The first header named `name` (case-insensitive), or "" if absent.
   std::string_view Header(std::string_view name) const;
@@ -78,6 +80,12 @@ using Responder = std::function<void(Response)>;
 // copy of it) exists.
 using AsyncHandler = std::function<void(const Request& request, Responder respond)>;
 
+// Authorization hook: called on an io thread for every request before
+// routing (also for paths no route matches). nullopt lets the request
+// through; a Response is sent instead of routing it (401, 403, ...). Must be
+// thread-safe and quick; an exception becomes a 500.
+using Authorizer = std::function<std::optional<Response>(const Request& request)>;
+
 struct ServerOptions {
   // Address to listen on, "HOST:PORT"; port 0 picks a free port.
   // Default: "127.0.0.1:8080".
@@ -90,6 +98,10 @@ struct ServerOptions {
   int idle_timeout_ms = 60000;
   // Threads that run RouteBlocking handlers. Default: 4.
   int blocking_threads = 4;
+
+  // ---- Authorization hook (see Authorizer). Default: none (every request
+  // is routed).
+  Authorizer authorize;
 };
 
 class Server {
