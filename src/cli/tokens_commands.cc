@@ -53,9 +53,8 @@ int Create(const TokensFlags& f) {
   auto store = security::TokenStore::Open(security::SecurityDir(f.data_dir));
   if (!store.ok()) return Fail("create", store.status());
   security::TokenInfo info;
-  auto token =
-      (*store)->Create(f.admin ? security::HttpScope::kAdmin : security::HttpScope::kRead, f.name,
-                       &info);
+  auto token = (*store)->Create(f.admin ? security::HttpScope::kAdmin : security::HttpScope::kRead,
+                                f.name, &info);
   if (!token.ok()) return Fail("create", token.status());
   std::fprintf(stderr, "token %s (id %s, scope %s) created; it is shown only now:\n",
                info.name.c_str(), info.id.c_str(),
@@ -158,8 +157,7 @@ void AddTokensCommands(CLI::App* root, int* exit_code) {
     CLI::App* cmd = tokens->add_subcommand(
         "create", "Create a token (printed once on stdout; only its hash is stored)");
     cmd->add_option("--data", f->data_dir, "Data directory")->required();
-    cmd->add_flag("--read-only", f->read_only,
-                  "Read scope: GET/HEAD and the POSTs that only read");
+    cmd->add_flag("--read-only", f->read_only, "Read scope: GET/HEAD and the POSTs that only read");
     cmd->add_flag("--admin", f->admin, "Admin scope: every request");
     cmd->add_option("--name", f->name, "Unique name (letters, digits, . _ -; default: the id)");
     cmd->callback([f, exit_code] { *exit_code = Create(*f); });

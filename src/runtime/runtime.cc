@@ -59,7 +59,7 @@ http::Authorizer MakeHttpAuthorizer(
                d.principal.empty() ? "unauthenticated" : d.principal, d.message);
     } else {
       LOG_DEBUG("http: refused {} {} from {} ({}): {}", req.method, req.path, req.peer,
-               d.principal.empty() ? "unauthenticated" : d.principal, d.message);
+                d.principal.empty() ? "unauthenticated" : d.principal, d.message);
     }
     return r;
   };

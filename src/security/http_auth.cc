@@ -34,8 +34,8 @@ std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) ==
-      nullptr) {
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+           &len) == nullptr) {
     return {};
   }
   return std::string(reinterpret_cast<const char*>(out), len);
@@ -133,9 +133,9 @@ Result<bool> HttpAuthenticator::VerifyUser(const std::string& user, std::string_
       it = it->second.expires_ms <= now ? cache_.erase(it) : std::next(it);
     }
     if (cache_.size() >= options_.cache_entries) {
-      auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-        return a.second.expires_ms < b.second.expires_ms;
-      });
+      auto oldest = std::min_element(
+          cache_.begin(), cache_.end(),
+          [](const auto& a, const auto& b) { return a.second.expires_ms < b.second.expires_ms; });
       cache_.erase(oldest);
     }
   }
@@ -186,9 +186,9 @@ HttpAuthDecision HttpAuthenticator::Check(const HttpAuthRequest& request, HttpSc
       return Refuse(401, "invalid credentials");
     }
     d.principal = "User:" + user;
-    granted = options_.super_users.empty() || std::find(options_.super_users.begin(),
-                                                        options_.super_users.end(),
-                                                        user) != options_.super_users.end()
+    granted = options_.super_users.empty() ||
+                      std::find(options_.super_users.begin(), options_.super_users.end(), user) !=
+                          options_.super_users.end()
                   ? HttpScope::kAdmin
                   : HttpScope::kRead;
   } else if (EqualsIgnoreCase(scheme, "Bearer")) {

@@ -30,9 +30,10 @@ Status ValidateTokenName(std::string_view name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return Status::InvalidArgument("a token name may contain only letters, digits, '.', '_' "
-                                     "and '-': '" +
-                                     std::string(name) + "'");
+      return Status::InvalidArgument(
+          "a token name may contain only letters, digits, '.', '_' "
+          "and '-': '" +
+          std::string(name) + "'");
     }
   }
   return Status::OK();

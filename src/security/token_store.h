@@ -53,8 +53,7 @@ class TokenStore {
   // Creates a token with `scope` and `name` ("" = its id); AlreadyExists if
   // a token has that name; InvalidArgument for a malformed name. Returns the
   // token (shown once) and stores its hash.
-  Result<std::string> Create(HttpScope scope, const std::string& name,
-                             TokenInfo* info = nullptr);
+  Result<std::string> Create(HttpScope scope, const std::string& name, TokenInfo* info = nullptr);
   // Every token, sorted by creation time. Reloads the file if it changed.
   Result<std::vector<TokenInfo>> List();
   // Deletes the token whose name or id is `name_or_id`; NotFound if none.

@@ -128,9 +128,9 @@ TEST_F(HttpAuthTest, RefusalsAre401WithoutSayingWhetherTheUserExists) {
   EXPECT_EQ(Check(a.get(), "GET", "/m", "Digest x", HttpScope::kRead, "y").status, 401);
   EXPECT_EQ(Check(a.get(), "GET", "/m", "Bearer", HttpScope::kRead, "z").status, 401);
   EXPECT_EQ(Check(a.get(), "GET", "/m", "Bearer nope", HttpScope::kRead, "z").status, 401);
-  EXPECT_EQ(Check(a.get(), "GET", "/m", "Basic " + std::string(5000, 'A'), HttpScope::kRead, "w")
-                .status,
-            401);
+  EXPECT_EQ(
+      Check(a.get(), "GET", "/m", "Basic " + std::string(5000, 'A'), HttpScope::kRead, "w").status,
+      401);
 }
 
 TEST_F(HttpAuthTest, OpenPathsNeedNothingForGetOnly) {
@@ -148,11 +148,11 @@ TEST_F(HttpAuthTest, CacheSkipsPbkdf2AndNoticesPasswordChangesAndDeletes) {
   EXPECT_TRUE(Check(a.get(), "GET", "/m", ok, HttpScope::kRead).allowed());
   const uint64_t after_first = a->password_verifications();
   EXPECT_EQ(after_first, 1u);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(Check(a.get(), "GET", "/m", ok, HttpScope::kRead).allowed());
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(Check(a.get(), "GET", "/m", ok, HttpScope::kRead).allowed());
   EXPECT_EQ(a->password_verifications(), after_first);  // cached
   // A wrong password is never served from the cache.
-  EXPECT_EQ(Check(a.get(), "GET", "/m", Basic("alice:alice-secreT"), HttpScope::kRead).status,
-            401);
+  EXPECT_EQ(Check(a.get(), "GET", "/m", Basic("alice:alice-secreT"), HttpScope::kRead).status, 401);
   // Expiry: verified again.
   clock_.AdvanceMillis(61'000);
   EXPECT_TRUE(Check(a.get(), "GET", "/m", ok, HttpScope::kRead).allowed());
@@ -164,8 +164,7 @@ TEST_F(HttpAuthTest, CacheSkipsPbkdf2AndNoticesPasswordChangesAndDeletes) {
   auto cred = MakeCredential(ScramMechanism::kSha512, "new-secret", kMinIterations);
   ASSERT_TRUE((*other)->Upsert("alice", *cred).ok());
   EXPECT_EQ(Check(a.get(), "GET", "/m", ok, HttpScope::kRead, "10.0.0.2").status, 401);
-  EXPECT_TRUE(
-      Check(a.get(), "GET", "/m", Basic("alice:new-secret"), HttpScope::kRead).allowed());
+  EXPECT_TRUE(Check(a.get(), "GET", "/m", Basic("alice:new-secret"), HttpScope::kRead).allowed());
   // A deleted user is refused although cached.
   ASSERT_TRUE((*other)->Delete("alice", std::nullopt).ok());
   EXPECT_EQ(
@@ -181,18 +180,16 @@ TEST_F(HttpAuthTest, FailuresPerAddressAreLimited) {
   }
   // Blocked: even the right password is refused without being checked.
   const uint64_t before = a->password_verifications();
-  EXPECT_EQ(Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "1.2.3.4")
-                .status,
-            429);
+  EXPECT_EQ(
+      Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "1.2.3.4").status,
+      429);
   EXPECT_EQ(a->password_verifications(), before);
   // Other addresses are not affected; the window passes.
-  EXPECT_TRUE(
-      Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "5.6.7.8")
-          .allowed());
+  EXPECT_TRUE(Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "5.6.7.8")
+                  .allowed());
   clock_.AdvanceMillis(10'001);
-  EXPECT_TRUE(
-      Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "1.2.3.4")
-          .allowed());
+  EXPECT_TRUE(Check(a.get(), "GET", "/m", Basic("alice:alice-secret"), HttpScope::kRead, "1.2.3.4")
+                  .allowed());
 }
 
 TEST_F(HttpAuthTest, TokensScopesPersistenceReloadAndDelete) {
@@ -210,7 +207,8 @@ TEST_F(HttpAuthTest, TokensScopesPersistenceReloadAndDelete) {
   ASSERT_TRUE(admin.ok());
   EXPECT_EQ(info.name, info.id);
   EXPECT_NE(*reader, *admin);
-  EXPECT_TRUE((*cli)->Create(HttpScope::kRead, "ci-reader").status().code() == StatusCode::kAlreadyExists);
+  EXPECT_TRUE((*cli)->Create(HttpScope::kRead, "ci-reader").status().code() ==
+              StatusCode::kAlreadyExists);
   EXPECT_FALSE((*cli)->Create(HttpScope::kRead, "bad name").ok());
 
   // The file: 0600, hashes only.
@@ -241,9 +239,9 @@ TEST_F(HttpAuthTest, TokensScopesPersistenceReloadAndDelete) {
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].name, "ci-reader");
   ASSERT_TRUE((*cli)->Delete("ci-reader").ok());
-  EXPECT_EQ(Check(a.get(), "GET", "/v1/views", "Bearer " + *reader, HttpScope::kRead, "8.8.8.8")
-                .status,
-            401);
+  EXPECT_EQ(
+      Check(a.get(), "GET", "/v1/views", "Bearer " + *reader, HttpScope::kRead, "8.8.8.8").status,
+      401);
   ASSERT_TRUE((*cli)->Delete(info.id).ok());
   EXPECT_EQ(Check(a.get(), "POST", "/x", "Bearer " + *admin, HttpScope::kAdmin, "8.8.8.9").status,
             401);
