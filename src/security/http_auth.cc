@@ -119,7 +119,9 @@ Result<bool> HttpAuthenticator::VerifyUser(const std::string& user, std::string_
   }
   std::optional<ScramCredential> cred;
   ASSIGN_OR_RETURN(cred, users_->Find(user, ScramMechanism::kSha512));
-  if (!cred) ASSIGN_OR_RETURN(cred, users_->Find(user, ScramMechanism::kSha256));
+  if (!cred) {
+    ASSIGN_OR_RETURN(cred, users_->Find(user, ScramMechanism::kSha256));
+  }
   ++verifications_;
   if (!cred) {
     (void)VerifyPassword(dummy_, password);  // the same cost as a known user
