@@ -107,9 +107,11 @@ int Main(int argc, char** argv) {
                  "PEM CA certificates that https:// servers (a registry, a running braid) are "
                  "verified against (default: the system's CAs)")
       ->envname("BRAID_CA_FILE");
+  std::function<void()> apply_client_options = AddHttpClientOptions(&app);
   app.parse_complete_callback([&] {
     InitLogging(log_level);
     if (!ca_file.empty()) http::SetClientCaFile(ca_file);
+    apply_client_options();
   });
 
   int exit_code = 0;
@@ -124,6 +126,7 @@ int Main(int argc, char** argv) {
   AddMrCommands(&app, &exit_code);
   AddSpeedCommands(&app, &exit_code);
   AddUsersCommands(&app, &exit_code);
+  AddTokensCommands(&app, &exit_code);
   // Usage errors (unknown command or option, missing command or value, bad
   // value) exit 2; --help and --version exit 0.
   constexpr int kUsageError = 2;

@@ -4,10 +4,16 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "http/tls.h"
+
+namespace braid::runtime {
+struct RuntimeOptions;
+}  // namespace braid::runtime
 
 namespace braid::cli {
 
@@ -27,6 +33,20 @@ void AddBatchCommands(CLI::App* root, int* exit_code);    // batch_commands.cc
 void AddMrCommands(CLI::App* root, int* exit_code);       // mr_commands.cc
 void AddSpeedCommands(CLI::App* root, int* exit_code);    // speed_commands.cc
 void AddUsersCommands(CLI::App* root, int* exit_code);    // users_commands.cc
+void AddTokensCommands(CLI::App* root, int* exit_code);   // tokens_commands.cc
+
+// HTTP auth (tokens_commands.cc). --http-auth and --http-auth-open-paths on
+// a command that serves HTTP; FinishHttpAuthOptions applies them (and the
+// super users) to `o` after parsing.
+void AddHttpAuthOptions(CLI::App* cmd, runtime::RuntimeOptions* o,
+                        std::vector<std::string>* open_paths);
+void FinishHttpAuthOptions(runtime::RuntimeOptions* o, const std::vector<std::string>& open_paths,
+                           const std::vector<std::string>& super_users);
+// The client credentials of commands that talk to braid's HTTP APIs: root
+// options --token (env BRAID_TOKEN), --http-user, --http-password-file. The
+// returned function installs them (http::SetDefaultAuthorization); call it
+// once parsing is complete.
+std::function<void()> AddHttpClientOptions(CLI::App* root);
 
 // TLS of a command's HTTP listeners (the HTTP API and the schema registry):
 // --http-tls, --http-tls-cert, --http-tls-key, --http-tls-ca,

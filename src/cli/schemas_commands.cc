@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -121,6 +122,14 @@ void AddSchemasCommands(CLI::App* root, int* exit_code) {
       ->capture_default_str();
   auto tls = std::make_shared<HttpTlsFlags>();
   AddHttpTlsOptions(reg, tls.get());
+  auto ro = std::make_shared<runtime::RuntimeOptions>();
+  auto open_paths = std::make_shared<std::vector<std::string>>();
+  auto super_users = std::make_shared<std::vector<std::string>>();
+  AddHttpAuthOptions(reg, ro.get(), open_paths.get());
+  reg->add_option("--super-users", *super_users,
+                  "Users with the admin scope under --http-auth, comma-separated (default: "
+                  "none, then every user)")
+      ->delimiter(',');
   reg->callback([=] {
     auto tls_options = ResolveHttpTls(*tls);
     if (!tls_options.ok()) {
@@ -128,9 +137,9 @@ void AddSchemasCommands(CLI::App* root, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    runtime::RuntimeOptions ro;
-    ro.data_dir = *data;
-    runtime::Runtime rt(ro);
+    ro->data_dir = *data;
+    FinishHttpAuthOptions(ro.get(), *open_paths, *super_users);
+    runtime::Runtime rt(*ro);
     registry::RegistryRoleOptions o;
     o.listen = *listen;
     o.tls = *tls_options;

@@ -41,6 +41,7 @@ struct ServerFlags {
   std::string tls_client_auth;  // "": requested when --tls-ca is given
   HttpTlsFlags http_tls;
   bool secure = false;
+  std::vector<std::string> http_open_paths;
 };
 
 void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
@@ -73,9 +74,10 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--super-users", f->broker.super_users,
-                  "Users allowed everything (ACLs) and to manage users with the Kafka admin API "
-                  "(AlterUserScramCredentials), comma-separated (default: none; without --acl "
-                  "every SASL user may manage users)")
+                  "Users allowed everything (ACLs), to manage users with the Kafka admin API "
+                  "(AlterUserScramCredentials) and, with --http-auth, the HTTP admin scope, "
+                  "comma-separated (default: none; then every SASL user may manage users and "
+                  "has the HTTP admin scope)")
       ->delimiter(',');
   cmd->add_flag("--acl", f->broker.acl,
                 "Authorize every Kafka request against ACLs (DATA/security/acls.json, managed "
@@ -86,8 +88,9 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->capture_default_str()
       ->check(CLI::IsMember({"denied", "all", "none"}));
   cmd->add_option("--max-failed-auth-per-address", f->broker.max_failed_auth_per_address,
-                  "Failed SASL authentications from one address within "
-                  "--failed-auth-window-ms after which it is refused until the window passes")
+                  "Failed SASL (and, with --http-auth, HTTP) authentications from one address "
+                  "within --failed-auth-window-ms after which it is refused until the window "
+                  "passes")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--failed-auth-window-ms", f->broker.failed_auth_window_ms,
@@ -139,6 +142,7 @@ void AddCommonOptions(CLI::App* cmd, ServerFlags* f) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}));
   AddHttpTlsOptions(cmd, &f->http_tls);
+  AddHttpAuthOptions(cmd, &f->runtime, &f->http_open_paths);
   cmd->add_option("--http-threads", f->runtime.http_threads, "HTTP io threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -167,6 +171,9 @@ bool Finish(ServerFlags* f, const char* program) {
   f->speed.speed.topology.max_batch_delay = std::chrono::milliseconds(f->speed_batch_delay_ms);
   f->broker.tls.require_client_cert = f->tls_client_auth == "required";
   if (f->tls_client_auth == "none") f->broker.tls.ca_file.clear();
+  FinishHttpAuthOptions(&f->runtime, f->http_open_paths, f->broker.super_users);
+  f->runtime.http_auth_options.max_failed_per_address = f->broker.max_failed_auth_per_address;
+  f->runtime.http_auth_options.failed_window_ms = f->broker.failed_auth_window_ms;
   auto http_tls = ResolveHttpTls(f->http_tls, f->broker.tls.cert_file, f->broker.tls.key_file);
   if (!http_tls.ok()) {
     std::fprintf(stderr, "%s: %s\n", program, http_tls.status().ToString().c_str());
@@ -188,6 +195,7 @@ bool ApplySecure(const std::string& command, ServerFlags* f,
   // HTTPS with the generated certificate (Finish() takes the Kafka
   // listener's), unless the operator gave the HTTP listeners their own.
   f->http_tls.on = true;
+  f->runtime.http_auth = true;
   return true;
 }
 

@@ -49,6 +49,8 @@ struct SpeedCmdOptions {
   int commit_threads = 1;
   bool json = false;
   HttpTlsFlags http_tls;
+  runtime::RuntimeOptions runtime;  // --http-auth
+  std::vector<std::string> http_open_paths;
 };
 
 int Report(const char* what, const Status& s) {
@@ -87,7 +89,8 @@ Status RunCmd(const SpeedCmdOptions& o, int* exit_code) {
   ro.speed.topology.map_parallelism = o.map_threads;
   ro.speed.topology.commit_parallelism = o.commit_threads;
   ro.registry_url = o.registry_url;
-  runtime::RuntimeOptions rto;
+  runtime::RuntimeOptions rto = o.runtime;
+  FinishHttpAuthOptions(&rto, o.http_open_paths, {});
   rto.data_dir = o.data_dir;
   rto.http_listen = o.http_listen;
   ASSIGN_OR_RETURN(rto.http_tls, ResolveHttpTls(o.http_tls));
@@ -210,6 +213,7 @@ void AddSpeedCommands(CLI::App* root, int* exit_code) {
                   "HOST:PORT of the HTTP API (port 0: any; `braid speed status` finds it)")
       ->capture_default_str();
   AddHttpTlsOptions(run, &o->http_tls);
+  AddHttpAuthOptions(run, &o->runtime, &o->http_open_paths);
   run->add_option("--dead-letter-topic", o->dead_letter_topic,
                   "Topic for undecodable records (empty: none)")
       ->capture_default_str();

@@ -19,12 +19,18 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <utility>
 
 namespace braid::http {
 
 namespace {
 
 constexpr size_t kMaxResponse = 64u << 20;
+
+std::string& DefaultAuthorization() {
+  static std::string value;
+  return value;
+}
 
 class Fd {
  public:
@@ -334,6 +340,7 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
                     "Connection: close\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n";
   if (!content_type.empty()) req += "Content-Type: " + std::string(content_type) + "\r\n";
+  if (!DefaultAuthorization().empty()) req += "Authorization: " + DefaultAuthorization() + "\r\n";
   req += "\r\n";
   req += body;
   RETURN_IF_ERROR(conn.SendAll(req));
@@ -401,5 +408,7 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
   }
   return out;
 }
+
+void SetDefaultAuthorization(std::string value) { DefaultAuthorization() = std::move(value); }
 
 }  // namespace braid::http

@@ -38,4 +38,10 @@ Result<HttpClientResponse> HttpRequest(std::string_view method, std::string_view
                                        std::string_view body = "",
                                        std::string_view content_type = "", int timeout_ms = 30000);
 
+// Credentials: the value of an "Authorization" header ("Bearer TOKEN",
+// "Basic BASE64") sent with every later HttpRequest of this process; "" (the
+// default) sends none. Set once at start-up (the CLI's --token, BRAID_TOKEN,
+// --http-user); not synchronized with concurrent requests.
+void SetDefaultAuthorization(std::string value);
+
 }  // namespace braid::http

@@ -268,6 +268,25 @@ void ParseTarget(std::string_view target, Request* req) {
   }
 }
 
+// The client's IP address ("" if the socket has none).
+template <typename Stream>
+std::string PeerAddress(Stream& stream) {
+  boost::system::error_code ec;
+  const auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string();
+}
+
+// ---- Authorization hook (ServerOptions::authorize).
+std::optional<Response> Authorize(const ServerOptions& options, const Request& req) {
+  if (!options.authorize) return std::nullopt;
+  try {
+    return options.authorize(req);
+  } catch (const std::exception& e) {
+    LOG_ERROR("http authorizer for {} {} threw: {}", req.method, req.path, e.what());
+    return ErrorResponse(500, "Internal server error");
+  }
+}
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -311,6 +330,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // its answer.
   asio::awaitable<Response> Dispatch(std::shared_ptr<const Request> request) {
     const Request& req = *request;
+    if (std::optional<Response> refused = Authorize(options, req)) co_return std::move(*refused);
     int status = 0;
     std::optional<AsyncHandler> handler = Match(req, &status);
     if (!handler) {
@@ -417,6 +437,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     beast::flat_buffer buffer;
     boost::system::error_code ec;
     const RequestLimits limits{.max_body_bytes = options.max_body_bytes};
+    const std::string peer = PeerAddress(*stream);
     bool handshake_ok = true;
     if constexpr (kTls) handshake_ok = co_await Handshake(*stream);
     while (handshake_ok) {
@@ -425,6 +446,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       auto request = std::make_shared<Request>(parser.TakeRequest());
       Request& req = *request;
       ParseTarget(req.target, &req);
+      req.peer = peer;
       const unsigned version = parser.version();
       const bool client_keep_alive = parser.keep_alive();
       Response resp = co_await Dispatch(std::move(request));

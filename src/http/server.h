@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,7 @@ struct Request {
   std::map<std::string, std::string> query;                  // decoded query parameters
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
+  std::string peer;  // the client's IP address as the server sees it ("" if unknown)
 
   // The first header named `name` (case-insensitive), or "" if absent.
   std::string_view Header(std::string_view name) const;
@@ -82,6 +84,12 @@ using Responder = std::function<void(Response)>;
 // copy of it) exists.
 using AsyncHandler = std::function<void(const Request& request, Responder respond)>;
 
+// Authorization hook: called on an io thread for every request before
+// routing (also for paths no route matches). nullopt lets the request
+// through; a Response is sent instead of routing it (401, 403, ...). Must be
+// thread-safe and quick; an exception becomes a 500.
+using Authorizer = std::function<std::optional<Response>(const Request& request)>;
+
 struct ServerOptions {
   // Address to listen on, "HOST:PORT"; port 0 picks a free port.
   // Default: "127.0.0.1:8080".
@@ -100,6 +108,10 @@ struct ServerOptions {
   // plaintext client, TLS 1.1, a missing required certificate) is
   // disconnected. Start() fails for unusable files. Default: plaintext.
   TlsOptions tls;
+
+  // ---- Authorization hook (see Authorizer). Default: none (every request
+  // is routed).
+  Authorizer authorize;
 };
 
 class Server {

@@ -1,9 +1,12 @@
 #include "registry/registry_role.h"
 
 #include <cstdio>
+#include <string_view>
+#include <vector>
 
 #include "base/strings.h"
 #include "registry/service.h"
+#include "security/http_auth.h"
 
 namespace braid::registry {
 
@@ -14,6 +17,18 @@ Status RegistryRole::Start(runtime::Runtime* rt) {
   http::ServerOptions ho;
   ho.listen = options_.listen;
   ho.tls = options_.tls;
+  if (security::HttpAuthenticator* auth = rt->http_authenticator()) {
+    // The POSTs that only read: a lookup and the compatibility checks.
+    static const std::vector<security::HttpReadRule> kReadRules = {
+        {"POST", "/subjects/*"},
+        {"POST", "/compatibility/subjects/*/versions"},
+        {"POST", "/compatibility/subjects/*/versions/*"},
+    };
+    ho.authorize = runtime::MakeHttpAuthorizer(auth, [](const http::Request& req) {
+      std::string_view raw = req.target;
+      return security::RequiredScope(req.method, raw.substr(0, raw.find('?')), kReadRules);
+    });
+  }
   http_ = std::make_unique<http::Server>(ho);
   Registry* r = registry_.get();
   http_->Route("*", "/", [r](const http::Request& q) { return ServeHttp<http::Response>(r, q); });

@@ -40,16 +40,60 @@ Result<log::Log*> Runtime::GetLog() {
   return log_.get();
 }
 
+void Runtime::AddHttpReadRule(std::string method, std::string pattern) {
+  std::unique_lock<std::shared_mutex> lock(http_rules_mu_);
+  http_read_rules_.push_back(security::HttpReadRule{std::move(method), std::move(pattern)});
+}
+
+http::Authorizer MakeHttpAuthorizer(
+    security::HttpAuthenticator* auth,
+    std::function<security::HttpScope(const http::Request&)> required) {
+  return [auth, required = std::move(required)](
+             const http::Request& req) -> std::optional<http::Response> {
+    security::HttpAuthRequest ar;
+    ar.method = req.method;
+    ar.path = req.path;
+    ar.authorization = req.Header("Authorization");
+    ar.peer = req.peer;
+    const security::HttpAuthDecision d = auth->Check(ar, required(req));
+    if (d.allowed()) return std::nullopt;
+    http::Response r = http::Response::Error(d.status, d.message);
+    if (d.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"braid\"");
+    if (d.status == 429) r.headers.emplace_back("Retry-After", "60");
+    if ((d.status == 401 && !ar.authorization.empty()) || d.status == 403) {
+      LOG_INFO("http: refused {} {} from {} ({}): {}", req.method, req.path, req.peer,
+               d.principal.empty() ? "unauthenticated" : d.principal, d.message);
+    } else {
+      LOG_DEBUG("http: refused {} {} from {} ({}): {}", req.method, req.path, req.peer,
+                d.principal.empty() ? "unauthenticated" : d.principal, d.message);
+    }
+    return r;
+  };
+}
+
 void Runtime::AddRole(std::unique_ptr<Role> role) { roles_.push_back(std::move(role)); }
 
 Status Runtime::Start() {
   if (options_.data_dir.empty()) return Status::InvalidArgument("--data is required");
   ASSIGN_OR_RETURN(lock_, DataDirLock::Acquire(options_.data_dir));
+  if (options_.http_auth) {
+    security::HttpAuthOptions ao = options_.http_auth_options;
+    if (ao.dir.empty()) ao.dir = security::SecurityDir(options_.data_dir);
+    ASSIGN_OR_RETURN(http_auth_, security::HttpAuthenticator::Open(std::move(ao)));
+  }
   if (!options_.http_listen.empty()) {
     http::ServerOptions ho;
     ho.listen = options_.http_listen;
     ho.threads = options_.http_threads;
     ho.tls = options_.http_tls;
+    if (http_auth_) {
+      ho.authorize = MakeHttpAuthorizer(http_auth_.get(), [this](const http::Request& req) {
+        std::string_view raw = req.target;
+        raw = raw.substr(0, raw.find('?'));
+        std::shared_lock<std::shared_mutex> lock(http_rules_mu_);
+        return security::RequiredScope(req.method, raw, http_read_rules_);
+      });
+    }
     http_ = std::make_unique<http::Server>(ho);
     http_->Route("GET", "/health", [this](const http::Request&) {
       // {"status": "ok"|"starting"|"stopping", "roles": [names of the started
@@ -122,6 +166,7 @@ Status Runtime::Stop() {
   if (log_) s = log_->Close();
   log_.reset();
   http_.reset();
+  http_auth_.reset();
   lock_.reset();
   return s;
 }

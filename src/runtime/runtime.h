@@ -24,9 +24,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <typeindex>
@@ -37,6 +39,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "runtime/data_dir.h"
+#include "security/http_auth.h"
 
 namespace braid::runtime {
 
@@ -77,6 +80,13 @@ struct RuntimeOptions {
   // directory then records the address as "https://HOST:PORT").
   // Default: plaintext.
   http::TlsOptions http_tls;
+  // Require credentials (basic auth of the SASL users, bearer tokens) on the
+  // HTTP server and the schema registry's (security/http_auth.h). Default:
+  // false (open, for a laptop on loopback).
+  bool http_auth = false;
+  // Options of the authenticator when http_auth; an empty dir means
+  // DATA/security. Default: HttpAuthOptions{}.
+  security::HttpAuthOptions http_auth_options;
   // How often the log's retention, segment.ms and flush.ms run, when a role
   // opened the log. Default: 5000 ms.
   int64_t maintenance_interval_ms = 5000;
@@ -102,6 +112,14 @@ class Runtime {
   std::string http_address() const;
   // Its URL: "http://host:port" or "https://host:port" (empty without one).
   std::string http_url() const;
+  // The authenticator of options.http_auth (created by Start() before the
+  // HTTP server), or null when HTTP auth is off.
+  security::HttpAuthenticator* http_authenticator() { return http_auth_.get(); }
+  // On the runtime's HTTP server, requests with `method` whose raw path
+  // matches `pattern` (security::MatchPathPattern) need only the read scope
+  // (GET and HEAD always do; everything else needs admin). Roles add the
+  // POSTs that only read. Thread-safe; no effect without HTTP auth.
+  void AddHttpReadRule(std::string method, std::string pattern);
 
   // The log under <data>/log, opened (and recovered) on first use; the
   // runtime runs its maintenance and closes it after the roles stopped.
@@ -142,6 +160,9 @@ class Runtime {
   const RuntimeOptions options_;
   metrics::Registry metrics_;
   std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<security::HttpAuthenticator> http_auth_;
+  mutable std::shared_mutex http_rules_mu_;
+  std::vector<security::HttpReadRule> http_read_rules_;  // guarded by http_rules_mu_
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<log::Log> log_;
   std::vector<std::unique_ptr<Role>> roles_;
@@ -153,6 +174,16 @@ class Runtime {
   std::map<std::type_index, void*> services_;  // guarded by mu_
   std::mutex log_mu_;                          // serializes GetLog()
 };
+
+// The authorization hook of an HTTP server (http::ServerOptions::authorize)
+// that checks every request with `auth` (which must outlive the server):
+// `required` says which scope a request needs. Refusals are braid's error
+// shape: 401 (with `WWW-Authenticate: Basic realm="braid"`), 403, 429, 503.
+// Refused credentials (401 with an Authorization header) and 403s are logged
+// at info, other refusals at debug.
+http::Authorizer MakeHttpAuthorizer(
+    security::HttpAuthenticator* auth,
+    std::function<security::HttpScope(const http::Request&)> required);
 
 // Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it
 // starts later), so that only WaitForStopSignal() receives them. Call before

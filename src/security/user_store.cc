@@ -97,6 +97,20 @@ Status WritePrivateFile(const std::string& dir, const std::string& path,
   return Status::OK();
 }
 
+Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "open " + path);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno(err, "flock " + path);
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
 namespace {
 
 Result<std::map<std::string, std::map<ScramMechanism, ScramCredential>>> Parse(
@@ -153,27 +167,6 @@ std::string Serialize(const std::map<std::string, std::map<ScramMechanism, Scram
   json doc = {{"version", 1}, {"users", std::move(users)}};
   return doc.dump(2) + "\n";
 }
-
-// An exclusive flock on DIR/users.lock for the scope.
-class FileLock {
- public:
-  static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::FromErrno(errno, "open " + path);
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return Status::FromErrno(err, "flock " + path);
-    }
-    return std::unique_ptr<FileLock>(new FileLock(fd));
-  }
-  ~FileLock() { ::close(fd_); }
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 }  // namespace
 

@@ -184,6 +184,9 @@ Status ServingRole::Start(runtime::Runtime* rt) {
     }
   });
   if (http::Server* http = rt->http()) {
+    // With --http-auth: a read-scope credential may also POST .../values
+    // (a multi-key read).
+    rt->AddHttpReadRule("POST", "/v1/views/*/values");
     QueryEngine* engine = engine_.get();
     http->Route("*", "/v1/views", [engine, provider, qm](const http::Request& req) {
       const auto t0 = std::chrono::steady_clock::now();

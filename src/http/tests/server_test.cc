@@ -11,6 +11,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -244,6 +246,49 @@ TEST(ServerTest, StopAnswersPendingAsyncRequests) {
   EXPECT_NE(r.find("503"), std::string::npos) << r;
   std::lock_guard<std::mutex> lock(mu);
   for (auto& k : kept) k(Response::Text(200, "too late"));  // harmless after stop
+}
+
+// The authorization hook runs before routing (also for unknown paths), its
+// Response replaces the handler's, and a throwing hook is a 500, not a crash.
+TEST(ServerTest, AuthorizeHookRunsBeforeRouting) {
+  ServerOptions o{"127.0.0.1:0", 1, 1024, 5000};
+  std::atomic<int> handled{0};
+  std::mutex mu;
+  std::string seen_peer;
+  o.authorize = [&](const Request& r) -> std::optional<Response> {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      seen_peer = r.peer;
+    }
+    if (r.path == "/throw") throw std::runtime_error("boom");
+    if (r.Header("Authorization") == "ok") return std::nullopt;
+    Response resp = Response::Error(401, "authentication required");
+    resp.headers.emplace_back("WWW-Authenticate", "Basic realm=\"braid\"");
+    return resp;
+  };
+  Server s(o);
+  s.Route("GET", "/a", [&](const Request& r) {
+    ++handled;
+    return Response::Text(200, "peer=" + r.peer);
+  });
+  ASSERT_TRUE(s.Start().ok());
+  std::string r = RoundTrip(s.port(), "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("401 Unauthorized"), std::string::npos) << r;
+  EXPECT_NE(r.find("WWW-Authenticate: Basic realm=\"braid\""), std::string::npos) << r;
+  EXPECT_NE(r.find(R"({"error_code":401,"message":"authentication required"})"), std::string::npos)
+      << r;
+  EXPECT_EQ(handled.load(), 0);
+  r = RoundTrip(s.port(), "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("401 Unauthorized"), std::string::npos) << r;
+  r = RoundTrip(s.port(),
+                "GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: ok\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r;
+  EXPECT_NE(r.find("peer=127.0.0.1"), std::string::npos) << r;
+  EXPECT_EQ(handled.load(), 1);
+  r = RoundTrip(s.port(), "GET /throw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("500 Internal Server Error"), std::string::npos) << r;
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(seen_peer, "127.0.0.1");
 }
 
 }  // namespace
