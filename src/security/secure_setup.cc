@@ -205,28 +205,6 @@ Status IssueServer(EVP_PKEY* ca_key, X509* ca_cert, const TlsMaterialOptions& o,
   return Status::OK();
 }
 
-// An exclusive flock(2) on a file, released on destruction.
-class FileLock {
- public:
-  static Result<std::unique_ptr<FileLock>> Take(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IOError("opening " + path + ": " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX) != 0) {
-      const int e = errno;
-      ::close(fd);
-      return Status::IOError("locking " + path + ": " + std::strerror(e));
-    }
-    return std::unique_ptr<FileLock>(new FileLock(fd));
-  }
-  ~FileLock() { ::close(fd_); }  // closing releases the lock
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  const int fd_;
-};
-
 // True if the certificate expires within `days` days.
 bool ExpiresWithin(X509* cert, int days) {
   time_t t = std::time(nullptr) + static_cast<time_t>(days) * 86400;
@@ -274,7 +252,7 @@ Result<SecureSetup> EnsureSecureSetup(const std::string& data_dir, const SecureS
   RETURN_IF_ERROR(MakePrivateDir(tls));
   // Two first starts at once must not make two CAs and keep one's
   // certificate with the other's key.
-  ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, FileLock::Take(sec + "/setup.lock"));
+  ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, FileLock::Acquire(sec + "/setup.lock"));
   SecureSetup s;
   s.ca_file = tls + "/ca.pem";
   s.cert_file = tls + "/server.pem";

@@ -132,6 +132,43 @@ class SecureUpTest(braidtest.BraidTestCase):
         # ...and braid keeps serving the others.
         self.roundtrip(self.conf())
 
+    def test_4b_http_apis_are_https_with_authentication(self):
+        import base64
+        import json
+        import ssl
+        import urllib.error
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=self.ca)
+
+        def get(port, path, auth=None):
+            req = urllib.request.Request("https://127.0.0.1:%d%s" % (port, path))
+            if auth:
+                req.add_header("Authorization",
+                               "Basic " + base64.b64encode(auth.encode()).decode())
+            try:
+                with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        self.assertEqual(get(self.braid.http_port, "/health")[0], 200)
+        status, body = get(self.braid.http_port, "/v1/views")
+        self.assertEqual(status, 401)
+        self.assertEqual(json.loads(body)["error_code"], 401)
+        self.assertEqual(get(self.braid.http_port, "/v1/views", "admin:wrong")[0], 401)
+        self.assertEqual(get(self.braid.http_port, "/v1/views", "admin:" + self.password)[0],
+                         200)
+        self.assertEqual(get(self.braid.registry_port, "/subjects")[0], 401)
+        self.assertEqual(get(self.braid.registry_port, "/subjects",
+                             "admin:" + self.password)[0], 200)
+        # Plain HTTP on the HTTPS port gets no HTTP answer.
+        with self.assertRaises(Exception):
+            urllib.request.urlopen("http://127.0.0.1:%d/health" % self.braid.http_port,
+                                   timeout=5).read()
+        out = self.braid.output()
+        self.assertIn("https://127.0.0.1:%d" % self.braid.http_port, out)
+        self.assertIn("basic.auth.user.info=admin:", out)
+
     def test_5_restart_reuses_the_setup_and_prints_no_password(self):
         with open(self.ca) as f:
             ca_before = f.read()
